@@ -1,0 +1,1 @@
+"""Command line: ``convscope`` and its subcommands."""

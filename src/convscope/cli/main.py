@@ -1,0 +1,48 @@
+"""The ``convscope`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="convscope",
+        description="The convolution family of deep learning on NumPy, explained.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    tour = commands.add_parser(
+        "tour", help="run the seed documents' worked examples and explain each",
+        description="Run the seed documents' worked examples through convscope and explain each.",
+    )
+    tour.add_argument(
+        "-o", "--output", type=Path, default=Path("tour-output"),
+        help="folder for tour.md and tour.json (default: tour-output)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 for bad arguments, as argparse)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from convscope import __version__
+
+        print(__version__)
+        return 0
+    if args.command == "tour":
+        from .tour import run_tour
+
+        run_tour(args.output)
+        return 0
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

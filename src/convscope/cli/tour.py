@@ -1,0 +1,162 @@
+"""The tour: the seed documents' worked examples, run through convscope.
+
+Each stop states what a seed shows, computes it with convscope, and prints
+the result with the formula behind it. ``convscope tour -o DIR`` also writes
+``tour.md`` and ``tour.json`` into DIR. Later issues add stops.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import convscope
+import convscope.functional as F
+from convscope.core import Axis, conv_geometry
+
+
+@dataclass
+class Stop:
+    """One worked example: where it comes from, what it shows, and what we computed."""
+
+    seed: str
+    title: str
+    lines: list[str] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def _matrix(a: np.ndarray) -> str:
+    return np.array2string(a, precision=3, suppress_small=True, max_line_width=100)
+
+
+def _conv_shapes() -> Stop:
+    stop = Stop("001", "Convolution output sizes (nn.Conv2d)")
+    cases = [((1, 1, 4, 4), 3, 0), ((1, 1, 5, 5), 4, 2)]
+    for shape, k, p in cases:
+        out = F.conv2d(np.ones(shape), np.ones((1, 1, k, k)), padding=p)
+        ax = Axis(shape[-1], k, pad=(p, p))
+        stop.say(
+            f"input {shape}, kernel {k}, padding {p}: output {out.shape}  "
+            f"[H_out = floor(({ax.size} + 2*{p} - 1*({k}-1) - 1)/1) + 1 = {ax.out_size}]"
+        )
+        stop.facts[f"conv k{k} p{p} on {shape}"] = list(out.shape)
+    return stop
+
+
+def _transposed_shapes() -> Stop:
+    stop = Stop("001", "Transposed convolution output sizes (nn.ConvTranspose2d)")
+    cases = [((1, 1, 2, 2), 3, 0, 1), ((1, 1, 6, 6), 4, 2, 1), ((1, 1, 7, 7), 3, 2, 1), ((1, 1, 2, 2), 3, 0, 2)]
+    for shape, k, p, s in cases:
+        out = F.conv_transpose2d(np.ones(shape), np.ones((1, 1, k, k)), stride=s, padding=p)
+        stop.say(
+            f"input {shape}, kernel {k}, padding {p}, stride {s}: output {out.shape}  "
+            f"[H_out = ({shape[-1]}-1)*{s} - 2*{p} + ({k}-1) + 1 = {out.shape[-1]}]"
+        )
+        stop.facts[f"transposed k{k} p{p} s{s} on {shape}"] = list(out.shape)
+    ones = F.conv_transpose2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 3, 3)), stride=2)[0, 0]
+    stop.say("kernel 3, stride 2 on a 2x2 input of ones: overlapping footprints add up")
+    stop.say(_matrix(ones))
+    stop.facts["uneven overlap (k3 s2)"] = ones.tolist()
+    return stop
+
+
+def _checkerboard() -> Stop:
+    stop = Stop("000", "Checkerboard: uneven overlap when the kernel is not a multiple of the stride")
+    for k, s in ((3, 2), (4, 2)):
+        taps = F.conv_transpose1d(np.ones((1, 1, 6)), np.ones((1, 1, k)), stride=s)[0, 0]
+        interior = taps[k : -k]
+        verdict = "uneven (checkerboard)" if interior.min() != interior.max() else "even"
+        stop.say(f"kernel {k}, stride {s}: taps reaching each output cell {taps.astype(int).tolist()} -> {verdict}")
+        stop.facts[f"overlap k{k} s{s}"] = taps.astype(int).tolist()
+    return stop
+
+
+def _dilated() -> Stop:
+    stop = Stop("004", "Dilated (atrous) convolution: same weights, wider reach")
+    x = np.ones((1, 1, 5, 5))
+    w = np.ones((1, 1, 3, 3))
+    for d in (1, 2):
+        out = F.conv2d(x, w, dilation=d)
+        span = Axis(5, 3, dilation=d).span
+        stop.say(f"3x3 kernel, dilation {d}: effective kernel {span}x{span}, 5x5 input -> {out.shape[-2:]}")
+        stop.facts[f"dilation {d}"] = list(out.shape)
+    return stop
+
+
+def _grouped_and_separable() -> Stop:
+    stop = Stop("004", "Group, depthwise-separable and 1-d convolution: parameter shapes")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 6, 5, 5))
+    standard = np.zeros((6, 6, 3, 3))
+    grouped = np.zeros((6, 2, 3, 3))
+    stop.say(f"Conv2d(6, 6, 3): weight {standard.shape}, {standard.size} weights")
+    out = F.conv2d(x, grouped, padding=1, groups=3)
+    stop.say(f"Conv2d(6, 6, 3, groups=3): weight {grouped.shape}, {grouped.size} weights (1/3), output {out.shape}")
+    x3 = rng.standard_normal((1, 3, 5, 5))
+    depth = F.conv2d(x3, rng.standard_normal((3, 1, 3, 3)), padding=1, groups=3)
+    point = F.conv2d(depth, rng.standard_normal((6, 3, 1, 1)))
+    stop.say(
+        f"depthwise Conv2d(3, 3, 3, groups=3) -> {depth.shape}, pointwise Conv2d(3, 6, 1) -> {point.shape}: "
+        f"{3 * 9 + 3 * 6} weights instead of {3 * 6 * 9}"
+    )
+    seq = F.conv1d(rng.standard_normal((32, 256, 15)).astype(np.float32), np.zeros((128, 256, 3), np.float32))
+    stop.say(f"Conv1d(256, 128, 3) on (32, 256, 15): output {seq.shape}, weight (128, 256, 3)")
+    stop.facts.update(grouped_weight=list(grouped.shape), separable_out=list(point.shape), conv1d_out=list(seq.shape))
+    return stop
+
+
+def _as_matrix() -> Stop:
+    stop = Stop("004", "Convolution is a matrix C; transposed convolution is C^T")
+    w = np.array([[1.0, 2.0], [3.0, 4.0]])
+    geometry = conv_geometry((1, 1, 3, 3), (1, 1, 2, 2))
+    basis = np.eye(9).reshape(9, 1, 1, 3, 3)
+    columns = [F.conv2d(e, w[None, None]).ravel() for e in basis]
+    c = np.stack(columns, axis=1)
+    stop.say(f"3x3 input, 2x2 kernel [[w11, w12], [w21, w22]] = {w.tolist()}: C is {c.shape[0]}x{c.shape[1]}")
+    stop.say(_matrix(c))
+    y = np.arange(1.0, 5.0)
+    back = F.conv_transpose2d(y.reshape(1, 1, 2, 2), w[None, None]).ravel()
+    stop.say(f"C^T y for y = {y.tolist()}: {back.tolist()} == conv_transpose2d(y): {np.allclose(back, c.T @ y)}")
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    out, pullback = convscope.vjp(F.conv2d, x, w[None, None])
+    grad_x, _ = pullback(y.reshape(out.shape))
+    stop.say(f"and the gradient of conv2d in its input is the same C^T y: {np.allclose(grad_x.ravel(), back)}")
+    stop.facts.update(matrix=c.tolist(), geometry=str(geometry))
+    return stop
+
+
+STOPS: list[Callable[[], Stop]] = [
+    _conv_shapes,
+    _transposed_shapes,
+    _checkerboard,
+    _dilated,
+    _grouped_and_separable,
+    _as_matrix,
+]
+
+
+def run_tour(output: Path | None = None, echo: Callable[[str], None] = print) -> list[Stop]:
+    """Run every stop, print it, and write ``tour.md`` / ``tour.json`` under ``output``."""
+    stops = [make() for make in STOPS]
+    text: list[str] = []
+    for number, stop in enumerate(stops, start=1):
+        text.append(f"## {number}. {stop.title} (seed {stop.seed})")
+        text.extend(stop.lines)
+        text.append("")
+    for line in text:
+        echo(line)
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        (output / "tour.md").write_text("# convscope tour\n\n" + "\n".join(text) + "\n")
+        facts = [{"seed": s.seed, "title": s.title, "facts": s.facts} for s in stops]
+        (output / "tour.json").write_text(json.dumps(facts, indent=2))
+        echo(f"wrote {output / 'tour.md'} and {output / 'tour.json'}")
+    return stops
