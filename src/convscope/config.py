@@ -36,9 +36,8 @@ class Options:
     conv_algorithm: ConvAlgorithm = "auto"
 
 
-_current: contextvars.ContextVar[Options] = contextvars.ContextVar(
-    "convscope_options", default=Options()
-)
+_DEFAULTS = Options()  # frozen, so sharing it as the default is safe
+_current: contextvars.ContextVar[Options] = contextvars.ContextVar("convscope_options", default=_DEFAULTS)
 
 
 def get_options() -> Options:

@@ -20,7 +20,7 @@ from ..kernels import im2col
 from ..kernels.conv import conv_forward, conv_input_grad, conv_weight_grad
 from ..kernels.pad import pad as pad_kernel
 from ..kernels.pad import pad_adjoint
-from .vjp import Gradients, Pullback, cotangent_like, register, require_float
+from .registry import Gradients, Pullback, cotangent_like, register, require_float
 
 Rule = Callable[..., tuple[np.ndarray, Pullback]]
 

@@ -16,11 +16,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     tour = commands.add_parser(
-        "tour", help="run the seed documents' worked examples and explain each",
+        "tour",
+        help="run the seed documents' worked examples and explain each",
         description="Run the seed documents' worked examples through convscope and explain each.",
     )
     tour.add_argument(
-        "-o", "--output", type=Path, default=Path("tour-output"),
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("tour-output"),
         help="folder for tour.md and tour.json (default: tour-output)",
     )
     return parser

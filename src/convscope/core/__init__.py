@@ -6,7 +6,14 @@ split and tap index in the library comes from here.
 
 from .axis import Axis, Phase
 from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry
-from .padding import PadMode, SameConvention, resolve_padding, same_pad_total, source_index, split_same
+from .padding import (
+    PadMode,
+    SameConvention,
+    resolve_padding,
+    same_pad_total,
+    source_index,
+    split_same,
+)
 
 __all__ = [
     "Axis",

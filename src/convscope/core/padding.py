@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ def resolve_padding(
         if isinstance(item, (int, np.integer)):
             pairs.append((int(item), int(item)))
         else:
-            pair = tuple(item)
+            pair: tuple[Any, ...] = tuple(item)  # type: ignore[arg-type]
             if len(pair) != 2:
                 raise ValueError(f"padding={padding!r}: each pair must be (low, high), got {item!r}")
             pairs.append((int(pair[0]), int(pair[1])))

@@ -27,8 +27,7 @@ def as_array(value: Any, name: str, op: str) -> np.ndarray:
         raise TypeError(f"{op}: {name} could not be converted to an array ({error})") from None
     if array.dtype not in FLOAT_DTYPES and array.dtype not in INT_DTYPES:
         raise TypeError(
-            f"{op}: {name} has dtype {array.dtype}; expected float16, float32, float64 "
-            "or an integer type"
+            f"{op}: {name} has dtype {array.dtype}; expected float16, float32, float64 or an integer type"
         )
     return array
 

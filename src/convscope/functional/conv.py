@@ -60,7 +60,9 @@ class ConvPlan:
     pads: tuple[tuple[int, int], ...] = ()
 
 
-def _arrays(op: str, input: Any, weight: Any, bias: Any, spatial: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:
+def _arrays(
+    op: str, input: Any, weight: Any, bias: Any, spatial: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:
     x = as_array(input, "input", op)
     w = as_array(weight, "weight", op)
     b = None if bias is None else as_array(bias, "bias", op)
@@ -88,8 +90,7 @@ def _check_channels(op: str, x: np.ndarray, w: np.ndarray, groups: int, transpos
         raise ValueError(f"{op}: weight must have at least one output channel, got weight of shape {w.shape}")
     if lead % groups:
         raise ValueError(
-            f"{op}: groups={groups} must divide weight.shape[0]={lead} "
-            f"(weight of shape {w.shape})"
+            f"{op}: groups={groups} must divide weight.shape[0]={lead} (weight of shape {w.shape})"
         )
     expected = lead if transposed else w.shape[1] * groups
     if x.shape[1] != expected:
@@ -123,7 +124,9 @@ def _resolve_conv_padding(
 ) -> tuple[tuple[int, int], ...]:
     if isinstance(padding, str):
         if padding not in ("same", "valid"):
-            raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}")
+            raise ValueError(
+                f"{op}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+            )
         if padding == "same" and any(s != 1 for s in stride):
             raise ValueError(
                 f"{op}: padding='same' is not supported for strided convolutions (stride={stride})"
@@ -299,52 +302,95 @@ _TRANSPOSE_DOC = """{n}-d transposed convolution: the gradient of ``conv{n}d`` w
 
 
 def conv1d(
-    input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Padding = 0,
-    dilation: Any = 1, groups: int = 1, *, padding_mode: PaddingMode = "zeros",
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Padding = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+    *,
+    padding_mode: PaddingMode = "zeros",
 ) -> np.ndarray:
     return run_conv(plan_conv(1, input, weight, bias, stride, padding, dilation, groups, padding_mode))
 
 
 def conv2d(
-    input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Padding = 0,
-    dilation: Any = 1, groups: int = 1, *, padding_mode: PaddingMode = "zeros",
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Padding = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+    *,
+    padding_mode: PaddingMode = "zeros",
 ) -> np.ndarray:
     return run_conv(plan_conv(2, input, weight, bias, stride, padding, dilation, groups, padding_mode))
 
 
 def conv3d(
-    input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Padding = 0,
-    dilation: Any = 1, groups: int = 1, *, padding_mode: PaddingMode = "zeros",
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Padding = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+    *,
+    padding_mode: PaddingMode = "zeros",
 ) -> np.ndarray:
     return run_conv(plan_conv(3, input, weight, bias, stride, padding, dilation, groups, padding_mode))
 
 
 def conv_transpose1d(
-    input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-    output_padding: Any = 0, groups: int = 1, dilation: Any = 1,
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
 ) -> np.ndarray:
     plan = plan_conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
     return run_conv_transpose(plan)
 
 
 def conv_transpose2d(
-    input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-    output_padding: Any = 0, groups: int = 1, dilation: Any = 1,
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
 ) -> np.ndarray:
     plan = plan_conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
     return run_conv_transpose(plan)
 
 
 def conv_transpose3d(
-    input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
-    output_padding: Any = 0, groups: int = 1, dilation: Any = 1,
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
 ) -> np.ndarray:
     plan = plan_conv_transpose(3, input, weight, bias, stride, padding, output_padding, groups, dilation)
     return run_conv_transpose(plan)
 
 
-_DIMS = {1: ("L", "kL", "L_out"), 2: ("H, W", "kH, kW", "H_out, W_out"), 3: ("D, H, W", "kD, kH, kW", "D_out, H_out, W_out")}
-_EXAMPLES = {
+_DIMS = {
+    1: ("L", "kL", "L_out"),
+    2: ("H, W", "kH, kW", "H_out, W_out"),
+    3: ("D, H, W", "kD, kH, kW", "D_out, H_out, W_out"),
+}
+_EXAMPLES: dict[Any, str] = {
     conv1d: """Seed 004: ``nn.Conv1d(256, 128, 3)`` on a (32, 256, 15) batch.
 
     >>> import numpy as np

@@ -31,8 +31,12 @@ def _window_args(
 
 
 def _geometry(
-    op: str, shape: tuple[int, ...], kernel: tuple[int, ...], dil: tuple[int, ...],
-    pad: tuple[int, ...], step: tuple[int, ...],
+    op: str,
+    shape: tuple[int, ...],
+    kernel: tuple[int, ...],
+    dil: tuple[int, ...],
+    pad: tuple[int, ...],
+    step: tuple[int, ...],
 ) -> ConvGeometry:
     pairs = resolve_padding(list(pad), shape[2:], (1, 1), step)
     geometry = conv_geometry(shape, (1, shape[1], *kernel), step, pairs, dil)
@@ -45,7 +49,9 @@ def _geometry(
     return geometry
 
 
-def plan_unfold(input: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> FoldPlan:
+def plan_unfold(
+    input: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+) -> FoldPlan:
     op = "unfold"
     x = as_array(input, "input", op)
     if x.ndim not in (3, 4):
@@ -57,7 +63,12 @@ def plan_unfold(input: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 
 
 
 def plan_fold(
-    input: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+    input: Any,
+    output_size: Any,
+    kernel_size: Any,
+    dilation: Any = 1,
+    padding: Any = 0,
+    stride: Any = 1,
 ) -> FoldPlan:
     op = "fold"
     cols = as_array(input, "input", op)
@@ -117,7 +128,12 @@ def unfold(input: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, st
 
 
 def fold(
-    input: Any, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+    input: Any,
+    output_size: Any,
+    kernel_size: Any,
+    dilation: Any = 1,
+    padding: Any = 0,
+    stride: Any = 1,
 ) -> np.ndarray:
     """Sum columns back into an image (col2im), as ``torch.nn.functional.fold``.
 

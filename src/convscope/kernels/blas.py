@@ -38,9 +38,7 @@ def gemm(
     routine = _GEMM.get(out.dtype)
     if out.size == 0:
         return
-    if routine is None or not (
-        a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous
-    ):
+    if routine is None or not (a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous):
         product = (a.T if trans_a else a) @ (b.T if trans_b else b)
         if accumulate:
             out += product

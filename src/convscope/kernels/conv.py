@@ -40,7 +40,7 @@ def _fft_seconds(geometry: ConvGeometry) -> float:
     transforms += geometry.out_channels * geometry.group_in
     flops = 2.5 * transforms * grid * math.log2(max(grid, 2))
     mixing = geometry.batch * grid / 2 * geometry.out_channels * geometry.group_in
-    return flops / _FFT_FLOPS + mixing / _COMPLEX_MACS
+    return float(flops / _FFT_FLOPS + mixing / _COMPLEX_MACS)
 
 
 def _gemm_rate(inner: int) -> float:
@@ -101,9 +101,7 @@ def _result_shape(direction: str, geometry: ConvGeometry) -> tuple[int, ...]:
     return shapes[direction]
 
 
-def _run(
-    direction: str, arrays: tuple[np.ndarray | None, ...], geometry: ConvGeometry
-) -> np.ndarray:
+def _run(direction: str, arrays: tuple[np.ndarray | None, ...], geometry: ConvGeometry) -> np.ndarray:
     """Run an engine in a working precision the result is exact or faithful in.
 
     Half precision runs in float32 (as PyTorch's CPU kernels accumulate).
@@ -118,8 +116,9 @@ def _run(
         if bias is not None and out.size:
             out += bias.reshape(-1, *([1] * geometry.ndim))
         return out
-    work = {"f": np.dtype(np.float32), "i": np.dtype(np.int64), "u": np.dtype(np.int64)}
-    working = np.dtype(np.float64) if dtype == np.float64 else work[dtype.kind]
+    working: np.dtype[Any] = np.dtype(np.int64) if dtype.kind in "iu" else np.dtype(np.float32)
+    if dtype == np.float64:
+        working = dtype
     widened = tuple(None if a is None else a.astype(working, copy=False) for a in arrays)
     engine = _engine(geometry, working)
     result: np.ndarray = getattr(engine, direction)(*widened, geometry)

@@ -37,7 +37,8 @@ def _weight_spectrum(weight: np.ndarray, geometry: ConvGeometry, shape: tuple[in
     taps = tuple(slice(0, a.span, a.dilation) for a in geometry.axes)
     kernel = weight.reshape(g, og, cg, *weight.shape[2:])
     grid[(slice(None), *taps)] = kernel.transpose(0, *range(3, 3 + geometry.ndim), 2, 1)
-    return scipy.fft.rfftn(grid, axes=_spatial_axes(geometry.ndim, 1), workers=-1)
+    spectrum: np.ndarray = scipy.fft.rfftn(grid, axes=_spatial_axes(geometry.ndim, 1), workers=-1)
+    return spectrum
 
 
 def _mix_channels(spectrum: np.ndarray, matrices: np.ndarray) -> np.ndarray:
@@ -55,9 +56,7 @@ def _per_item_bytes(geometry: ConvGeometry, shape: tuple[int, ...], itemsize: in
     return 2 * itemsize * spectrum * (geometry.in_channels + geometry.out_channels) * 2
 
 
-def forward(
-    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geometry: ConvGeometry
-) -> np.ndarray:
+def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geometry: ConvGeometry) -> np.ndarray:
     """Convolution of ``x`` with ``weight`` (zero padding) through the FFT."""
     layout = BlockLayout(geometry, phased=False)
     shape = _fft_shape(layout)

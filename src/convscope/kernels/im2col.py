@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -86,9 +87,7 @@ def _rows(array: np.ndarray, g: int, piece: Piece) -> np.ndarray:
     return array[g, n0:n1, o0:o1].reshape(-1, array.shape[-1])
 
 
-def forward(
-    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geometry: ConvGeometry
-) -> np.ndarray:
+def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geometry: ConvGeometry) -> np.ndarray:
     """Convolution of ``x`` with ``weight`` (zero padding) by gathered columns."""
     layout = BlockLayout(geometry, phased=False)
     windows = window_view(layout.pack(x)[0], geometry)
@@ -115,7 +114,7 @@ def scatter_windows(
     cols = cols.reshape(windows.shape)
     # Within one tap the windows never overlap, so each slice add is safe.
     for tap in itertools.product(*(range(a.kernel) for a in geometry.axes)):
-        index = (Ellipsis, *tap, slice(None))
+        index: tuple[Any, ...] = (Ellipsis, *tap, slice(None))
         view = windows[index]
         np.add(view, cols[index], out=view)
 
@@ -162,7 +161,8 @@ def unfold(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     spatial = geometry.ndim
     order = (0, 1 + 2 * spatial, *range(1 + spatial, 1 + 2 * spatial), *range(1, 1 + spatial))
     cols = windows.transpose(order)
-    return cols.reshape(geometry.batch, geometry.in_channels * geometry.taps, -1).copy()
+    columns: np.ndarray = cols.reshape(geometry.batch, geometry.in_channels * geometry.taps, -1)
+    return columns.copy()
 
 
 def fold(cols: np.ndarray, geometry: ConvGeometry) -> np.ndarray:

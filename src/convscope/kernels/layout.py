@@ -14,10 +14,13 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..core import Axis, ConvGeometry, Phase
+
+Index = tuple[Any, ...]
 
 
 def _unit_stride(axis: Axis) -> Axis:
@@ -59,17 +62,21 @@ class BlockLayout:
         g = self.geometry
         return (self.phase_count, g.groups, batch, *self.lengths, channels_per_group)
 
-    def _regions(self) -> list[tuple[int, tuple[slice, ...], tuple[slice, ...]]]:
-        """(phase index, block slices, input slices) for every phase combination."""
+    def _regions(self) -> list[tuple[Index, Index]]:
+        """(block index, input index) of the real samples of every phase combination.
+
+        The block index addresses ``(phases, G, N, *Q, Cg)`` blocks, the input
+        index a grouped ``(N, G, Cg, *S)`` input.
+        """
         regions = []
         for index, combo in enumerate(itertools.product(*self.axis_phases())):
             block = tuple(slice(p.first, p.stop) for p in combo)
             source = tuple(
-                slice(p.input_start, p.input_start + p.count * s, s)
-                for p, s in zip(combo, self.strides)
+                slice(p.input_start, p.input_start + p.count * s, s) for p, s in zip(combo, self.strides)
             )
             if all(p.count > 0 for p in combo):
-                regions.append((index, block, source))
+                everything = (slice(None), slice(None))
+                regions.append(((index, *everything, *block), (*everything, slice(None), *source)))
         return regions
 
     def pack(self, x: np.ndarray, channels: int | None = None) -> np.ndarray:
@@ -81,10 +88,8 @@ class BlockLayout:
         grouped = x.reshape(n, groups, cg, *x.shape[2:])
         spatial = len(self.lengths)
         order = (1, 0, *range(3, 3 + spatial), 2)
-        for index, block, source in self._regions():
-            blocks[(index, slice(None), slice(None), *block)] = grouped[
-                (slice(None), slice(None), slice(None), *source)
-            ].transpose(order)
+        for block, source in self._regions():
+            blocks[block] = grouped[source].transpose(order)
         return blocks
 
     def unpack(self, blocks: np.ndarray, out: np.ndarray) -> None:
@@ -98,10 +103,8 @@ class BlockLayout:
         grouped = out.reshape(n, groups, c // groups, *out.shape[2:])
         spatial = len(self.lengths)
         order = (1, 0, 2 + spatial, *range(2, 2 + spatial))
-        for index, block, source in self._regions():
-            grouped[(slice(None), slice(None), slice(None), *source)] = blocks[
-                (index, slice(None), slice(None), *block)
-            ].transpose(order)
+        for block, source in self._regions():
+            grouped[source] = blocks[block].transpose(order)
 
 
 def flat_strides(lengths: Sequence[int]) -> tuple[int, ...]:

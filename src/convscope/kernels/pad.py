@@ -8,15 +8,14 @@ the input cell it copied.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..core import PadMode, source_index
 
 
-def pad(
-    x: np.ndarray, pads: Sequence[tuple[int, int]], mode: PadMode, value: float = 0.0
-) -> np.ndarray:
+def pad(x: np.ndarray, pads: Sequence[tuple[int, int]], mode: PadMode, value: float = 0.0) -> np.ndarray:
     """Pad the last ``len(pads)`` axes of ``x`` by ``(low, high)`` each.
 
     Examples
@@ -26,14 +25,14 @@ def pad(
     """
     first = x.ndim - len(pads)
     if mode is PadMode.CONSTANT:
-        shape = x.shape[:first] + tuple(
-            n + lo + hi for n, (lo, hi) in zip(x.shape[first:], pads)
-        )
+        shape = x.shape[:first] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[first:], pads))
         out = np.full(shape, value, dtype=x.dtype)
         sizes = x.shape[first:]
         src = tuple(slice(max(-lo, 0), max(n - max(-hi, 0), max(-lo, 0))) for n, (lo, hi) in zip(sizes, pads))
         dst = tuple(slice(max(lo, 0), max(lo, 0) + (s.stop - s.start)) for s, (lo, hi) in zip(src, pads))
-        out[(Ellipsis, *dst)] = x[(Ellipsis, *src)]
+        target: tuple[Any, ...] = (Ellipsis, *dst)
+        source: tuple[Any, ...] = (Ellipsis, *src)
+        out[target] = x[source]
         return out
     out = x
     for axis, (n, pair) in enumerate(zip(x.shape[first:], pads), start=first):

@@ -7,6 +7,8 @@ copy when the stride is 1.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..core import ConvGeometry
@@ -19,8 +21,9 @@ def applies(geometry: ConvGeometry) -> bool:
     )
 
 
-def _sampled(geometry: ConvGeometry) -> tuple[slice, ...]:
-    return tuple(slice(0, (a.out_size - 1) * a.stride + 1, a.stride) for a in geometry.axes)
+def _sampled(geometry: ConvGeometry) -> tuple[Any, ...]:
+    """Index of the input samples the outputs read."""
+    return (Ellipsis, *(slice(0, (a.out_size - 1) * a.stride + 1, a.stride) for a in geometry.axes))
 
 
 def _grouped(array: np.ndarray, groups: int) -> np.ndarray:
@@ -28,10 +31,8 @@ def _grouped(array: np.ndarray, groups: int) -> np.ndarray:
     return array.reshape(n, groups, c // groups, -1)
 
 
-def forward(
-    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geometry: ConvGeometry
-) -> np.ndarray:
-    sampled = _grouped(np.ascontiguousarray(x[(Ellipsis, *_sampled(geometry))]), geometry.groups)
+def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geometry: ConvGeometry) -> np.ndarray:
+    sampled = _grouped(np.ascontiguousarray(x[_sampled(geometry)]), geometry.groups)
     w = weight.reshape(geometry.groups, geometry.group_out, geometry.group_in)
     out = np.empty((geometry.batch, geometry.groups, geometry.group_out, sampled.shape[-1]), x.dtype)
     for g in range(geometry.groups):
@@ -48,12 +49,12 @@ def input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: ConvGeometry)
     for g in range(geometry.groups):
         np.matmul(w[g].T, g_rows[:, g], out=part[:, g])
     result = np.zeros(geometry.in_shape, grad_out.dtype)
-    result[(Ellipsis, *_sampled(geometry))] = part.reshape(geometry.batch, geometry.in_channels, *grad_out.shape[2:])
+    result[_sampled(geometry)] = part.reshape(geometry.batch, geometry.in_channels, *grad_out.shape[2:])
     return result
 
 
 def weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    sampled = _grouped(np.ascontiguousarray(x[(Ellipsis, *_sampled(geometry))]), geometry.groups)
+    sampled = _grouped(np.ascontiguousarray(x[_sampled(geometry)]), geometry.groups)
     g_rows = _grouped(grad_out, geometry.groups)
     grad = np.empty((geometry.groups, geometry.group_out, geometry.group_in), x.dtype)
     for g in range(geometry.groups):

@@ -76,14 +76,10 @@ def _depthwise_blocks(groups: int, rows: int, itemsize: int) -> list[tuple[int, 
 
 
 def _per_item_bytes(geometry: ConvGeometry, layout: BlockLayout, itemsize: int) -> int:
-    return itemsize * layout.block_rows * (
-        layout.phase_count * geometry.in_channels + geometry.out_channels
-    )
+    return itemsize * layout.block_rows * (layout.phase_count * geometry.in_channels + geometry.out_channels)
 
 
-def forward(
-    x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geometry: ConvGeometry
-) -> np.ndarray:
+def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geometry: ConvGeometry) -> np.ndarray:
     """Convolution (cross-correlation) of ``x`` with ``weight``, zero padding."""
     layout = BlockLayout(geometry, phased=True)
     out = np.empty(geometry.out_shape, dtype=x.dtype)
@@ -177,7 +173,12 @@ def weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: ConvGeometry) -> 
                 acc[t] += np.matmul(source.transpose(0, 2, 1), g_flat[:, :rows])
                 continue
             for g in range(sub.groups):
-                gemm(acc[t, g], flat[phase, g, offset : offset + rows], g_flat[g, :rows], trans_a=True)
+                gemm(
+                    acc[t, g],
+                    flat[phase, g, offset : offset + rows],
+                    g_flat[g, :rows],
+                    trans_a=True,
+                )
     g, og, cg = geometry.groups, geometry.group_out, geometry.group_in
     kernel = tuple(a.kernel for a in geometry.axes)
     grad = acc.transpose(1, 3, 2, 0).reshape(g * og, cg, *kernel)
@@ -187,6 +188,8 @@ def weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: ConvGeometry) -> 
 def macs_computed(geometry: ConvGeometry) -> int:
     """Multiply-accumulates this engine performs (the discarded rows included)."""
     layout = BlockLayout(geometry, phased=True)
-    return geometry.batch * layout.block_rows * math.prod(
-        (geometry.out_channels, geometry.group_in, geometry.taps)
+    return (
+        geometry.batch
+        * layout.block_rows
+        * math.prod((geometry.out_channels, geometry.group_in, geometry.taps))
     )
