@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
 
-ConvAlgorithm = Literal["auto", "shift", "im2col", "fft"]
-_ALGORITHMS = ("auto", "shift", "im2col", "fft")
+ConvAlgorithm = Literal["auto", "shift", "hybrid", "im2col", "fft"]
+_ALGORITHMS = ("auto", "shift", "hybrid", "im2col", "fft")
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,9 @@ class Options:
         its inputs and output; work is chunked over the batch (and over
         output rows) to stay under it. Default 1 GiB.
     conv_algorithm : str
-        ``'auto'`` picks per layer shape; ``'shift'`` (per-tap GEMM on shifted
-        flat views), ``'im2col'`` (one GEMM on gathered columns) or ``'fft'``
-        force one.
+        ``'auto'`` picks per layer shape; ``'shift'`` (per-tap GEMMs on
+        shifted views, nothing gathered), ``'hybrid'`` (the last axis's taps
+        gathered), ``'im2col'`` (every tap gathered) or ``'fft'`` force one.
     """
 
     workspace_bytes: int = 1 << 30

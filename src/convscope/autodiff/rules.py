@@ -16,7 +16,7 @@ from .. import functional as F
 from ..functional.conv import ConvPlan, plan_conv, plan_conv_transpose, run_conv, run_conv_transpose
 from ..functional.fold import plan_fold, plan_unfold
 from ..functional.pad import plan_pad
-from ..kernels import im2col
+from ..kernels import fold as fold_kernel
 from ..kernels.conv import conv_forward, conv_input_grad, conv_weight_grad
 from ..kernels.pad import pad as pad_kernel
 from ..kernels.pad import pad_adjoint
@@ -96,12 +96,12 @@ def _pad_rule(input: Any, **params: Any) -> tuple[np.ndarray, Pullback]:
 def _unfold_rule(input: Any, **params: Any) -> tuple[np.ndarray, Pullback]:
     plan = plan_unfold(input, **params)
     require_float("unfold", plan.x)
-    cols = im2col.unfold(plan.x, plan.geometry)
+    cols = fold_kernel.unfold(plan.x, plan.geometry)
     out = cols[0] if plan.unbatched else cols
 
     def pullback(cotangent: Any) -> Gradients:
         g = cotangent_like(cotangent, out, "unfold")
-        grad = im2col.fold(g[None] if plan.unbatched else g, plan.geometry)
+        grad = fold_kernel.fold(g[None] if plan.unbatched else g, plan.geometry)
         return (grad[0] if plan.unbatched else grad,)
 
     return out, pullback
@@ -111,12 +111,12 @@ def _unfold_rule(input: Any, **params: Any) -> tuple[np.ndarray, Pullback]:
 def _fold_rule(input: Any, **params: Any) -> tuple[np.ndarray, Pullback]:
     plan = plan_fold(input, **params)
     require_float("fold", plan.x)
-    image = im2col.fold(plan.x, plan.geometry)
+    image = fold_kernel.fold(plan.x, plan.geometry)
     out = image[0] if plan.unbatched else image
 
     def pullback(cotangent: Any) -> Gradients:
         g = cotangent_like(cotangent, out, "fold")
-        grad = im2col.unfold(g[None] if plan.unbatched else g, plan.geometry)
+        grad = fold_kernel.unfold(g[None] if plan.unbatched else g, plan.geometry)
         return (grad[0] if plan.unbatched else grad,)
 
     return out, pullback

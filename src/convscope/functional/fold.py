@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..core import ConvGeometry, conv_geometry, resolve_padding
-from ..kernels import im2col
+from ..kernels import fold as fold_kernel
 from ._args import as_array, int_tuple, non_negative, positive
 
 
@@ -124,7 +124,7 @@ def unfold(input: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, st
             [4., 5., 7., 8.]]])
     """
     plan = plan_unfold(input, kernel_size, dilation, padding, stride)
-    return _unbatch(im2col.unfold(plan.x, plan.geometry), plan.unbatched)
+    return _unbatch(fold_kernel.unfold(plan.x, plan.geometry), plan.unbatched)
 
 
 def fold(
@@ -148,4 +148,4 @@ def fold(
            [1., 2., 1.]])
     """
     plan = plan_fold(input, output_size, kernel_size, dilation, padding, stride)
-    return _unbatch(im2col.fold(plan.x, plan.geometry), plan.unbatched)
+    return _unbatch(fold_kernel.fold(plan.x, plan.geometry), plan.unbatched)

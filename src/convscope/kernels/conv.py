@@ -4,17 +4,19 @@ Three directions share one geometry: :func:`conv_forward`, its adjoint in the
 input :func:`conv_input_grad` (which *is* the transposed convolution), and its
 gradient in the weight :func:`conv_weight_grad`.
 
-Engines: ``pointwise`` (1x1, plain matmul), ``shift`` (per-tap accumulating
-GEMM on shifted views; depthwise uses broadcast multiply-adds), ``im2col``
-(gathered columns, one GEMM) and ``fft``. ``'auto'`` chooses from a cost
-model calibrated on a 2-core machine (see bench/); any engine can be forced
-with ``convscope.options(conv_algorithm=...)``.
+Engines: ``pointwise`` (1x1: a plain matmul), the direct engine
+(:mod:`.direct`) in three settings, ``shift`` (nothing gathered), ``hybrid``
+(the last axis's taps gathered) and ``im2col`` (all taps gathered), and
+``fft``. ``'auto'`` ranks them with a cost model calibrated on the 2-core
+reference machine (see ``bench/``); ``convscope.options(conv_algorithm=...)``
+forces one.
 """
 
 from __future__ import annotations
 
 import math
-from types import ModuleType
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,16 +24,35 @@ import scipy.fft
 
 from ..config import get_options
 from ..core import ConvGeometry
-from . import fft, im2col, pointwise, shift
+from . import direct, fft, pointwise
+from .layout import Layout
 
-_ENGINES: dict[str, ModuleType] = {"shift": shift, "im2col": im2col, "fft": fft}
-
-# Rough throughputs (per second) on the reference machine, used only to rank engines.
-_GEMM_MACS = 40e9
-_COPY_ELEMENTS = 1.5e9
+# Rough throughputs on the reference machine, used only to rank engines.
+_GEMM_MACS = 60e9  # multiply-accumulates per second of a large float32 GEMM
+_FULL_SPEED_INNER = 128  # GEMMs with a shorter inner dimension run proportionally slower
+_COPY_ELEMENTS = 1.0e9  # elements per second gathered by a strided copy
+_PASS_ELEMENTS = 1.5e9  # output elements per second read and written by an accumulation
 _FFT_FLOPS = 3e9
 _COMPLEX_MACS = 4e9
-_FULL_SPEED_INNER = 64
+
+
+def _unrolled(name: str, geometry: ConvGeometry) -> int:
+    return {"shift": 0, "hybrid": 1, "im2col": geometry.ndim}[name]
+
+
+def _gemm_rate(inner: int) -> float:
+    return _GEMM_MACS * min(1.0, inner / _FULL_SPEED_INNER)
+
+
+def _direct_seconds(geometry: ConvGeometry, name: str) -> float:
+    layout = Layout(geometry, _unrolled(name, geometry))
+    rows = geometry.batch * layout.grid_rows
+    macs = rows * geometry.out_channels * geometry.group_in * geometry.taps
+    if geometry.group_in == 1 and layout.unrolled == 0:  # broadcast multiply-adds
+        return 3 * macs / _COPY_ELEMENTS
+    gathered = rows * layout.columns * geometry.groups if layout.unrolled else 0
+    passes = len(layout.lead_taps()) * rows * geometry.out_channels
+    return macs / _gemm_rate(layout.columns) + gathered / _COPY_ELEMENTS + passes / _PASS_ELEMENTS
 
 
 def _fft_seconds(geometry: ConvGeometry) -> float:
@@ -43,20 +64,18 @@ def _fft_seconds(geometry: ConvGeometry) -> float:
     return float(flops / _FFT_FLOPS + mixing / _COMPLEX_MACS)
 
 
-def _gemm_rate(inner: int) -> float:
-    """GEMMs with a short inner dimension run far below peak."""
-    return _GEMM_MACS * min(1.0, inner / _FULL_SPEED_INNER)
+def estimated_seconds(geometry: ConvGeometry) -> dict[str, float]:
+    """The cost model's estimate for every engine that applies.
 
-
-def _direct_seconds(geometry: ConvGeometry, engine: str) -> float:
-    if engine == "shift":
-        macs = shift.macs_computed(geometry)
-        if geometry.group_in == 1:  # broadcast multiply-adds run far below GEMM speed
-            return macs / (_COPY_ELEMENTS / 3)
-        return macs / _gemm_rate(geometry.group_in)
-    gathered = geometry.batch * geometry.out_positions * geometry.in_channels * geometry.taps
-    inner = geometry.group_in * geometry.taps
-    return geometry.macs / _gemm_rate(inner) + gathered / _COPY_ELEMENTS
+    >>> from convscope.core import conv_geometry
+    >>> sorted(estimated_seconds(conv_geometry((1, 8, 9, 9), (8, 8, 3, 3))))
+    ['hybrid', 'im2col', 'shift']
+    """
+    names = ["shift"] if geometry.group_in == 1 else ["shift", "hybrid", "im2col"]
+    costs = {name: _direct_seconds(geometry, name) for name in names}
+    if geometry.taps >= 25:
+        costs["fft"] = _fft_seconds(geometry)
+    return costs
 
 
 def choose_engine(geometry: ConvGeometry) -> str:
@@ -65,8 +84,8 @@ def choose_engine(geometry: ConvGeometry) -> str:
     Examples
     --------
     >>> from convscope.core import conv_geometry
-    >>> choose_engine(conv_geometry((8, 64, 56, 56), (64, 64, 3, 3), padding=((1, 1), (1, 1))))
-    'shift'
+    >>> choose_engine(conv_geometry((8, 256, 56, 56), (64, 256, 1, 1)))
+    'pointwise'
     >>> choose_engine(conv_geometry((8, 3, 224, 224), (64, 3, 7, 7), (2, 2), ((3, 3), (3, 3))))
     'im2col'
     >>> choose_engine(conv_geometry((4, 16, 128, 128), (16, 16, 31, 31), padding=((15, 15),) * 2))
@@ -77,19 +96,22 @@ def choose_engine(geometry: ConvGeometry) -> str:
         return forced
     if pointwise.applies(geometry):
         return "pointwise"
-    costs = {name: _direct_seconds(geometry, name) for name in ("shift", "im2col")}
-    if geometry.group_in == 1:
-        costs.pop("im2col")
-    if geometry.taps >= 25:
-        costs["fft"] = _fft_seconds(geometry)
+    costs = estimated_seconds(geometry)
     return min(costs, key=costs.__getitem__)
 
 
-def _engine(geometry: ConvGeometry, dtype: np.dtype[Any]) -> ModuleType:
+Engine = Callable[..., np.ndarray]
+
+
+def _engine(direction: str, geometry: ConvGeometry, dtype: np.dtype[Any]) -> Engine:
     name = choose_engine(geometry)
     if name == "fft" and dtype.kind in "iu":  # integers stay exact: no transforms
         name = "im2col"
-    return pointwise if name == "pointwise" else _ENGINES[name]
+    if name == "pointwise":
+        return getattr(pointwise, direction)  # type: ignore[no-any-return]
+    if name == "fft":
+        return getattr(fft, direction)  # type: ignore[no-any-return]
+    return partial(getattr(direct, direction), unrolled=_unrolled(name, geometry))
 
 
 def _result_shape(direction: str, geometry: ConvGeometry) -> tuple[int, ...]:
@@ -120,8 +142,7 @@ def _run(direction: str, arrays: tuple[np.ndarray | None, ...], geometry: ConvGe
     if dtype == np.float64:
         working = dtype
     widened = tuple(None if a is None else a.astype(working, copy=False) for a in arrays)
-    engine = _engine(geometry, working)
-    result: np.ndarray = getattr(engine, direction)(*widened, geometry)
+    result = _engine(direction, geometry, working)(*widened, geometry)
     if dtype.kind in "iu" and dtype != working and result.size:
         info = np.iinfo(dtype)
         if result.min() < info.min or result.max() > info.max:

@@ -16,12 +16,12 @@ import numpy as np
 import scipy.fft
 
 from ..core import ConvGeometry
-from .layout import BlockLayout
+from .layout import Layout
 from .workspace import chunk_ranges
 
 
-def _fft_shape(layout: BlockLayout) -> tuple[int, ...]:
-    lengths = layout.lengths
+def _fft_shape(layout: Layout) -> tuple[int, ...]:
+    lengths = layout.block_lengths
     *lead, last = lengths
     return (*(scipy.fft.next_fast_len(n) for n in lead), scipy.fft.next_fast_len(last, real=True))
 
@@ -58,7 +58,7 @@ def _per_item_bytes(geometry: ConvGeometry, shape: tuple[int, ...], itemsize: in
 
 def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geometry: ConvGeometry) -> np.ndarray:
     """Convolution of ``x`` with ``weight`` (zero padding) through the FFT."""
-    layout = BlockLayout(geometry, phased=False)
+    layout = Layout(geometry, unrolled=geometry.ndim)
     shape = _fft_shape(layout)
     spatial = _spatial_axes(geometry.ndim, 2)
     w_hat = np.conj(_weight_spectrum(weight, geometry, shape))
@@ -88,7 +88,7 @@ def _embed(grad_out: np.ndarray, geometry: ConvGeometry, shape: tuple[int, ...])
 
 def input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     """Adjoint of :func:`forward` in ``x``: the transposed convolution."""
-    layout = BlockLayout(geometry, phased=False)
+    layout = Layout(geometry, unrolled=geometry.ndim)
     shape = _fft_shape(layout)
     spatial = _spatial_axes(geometry.ndim, 2)
     w_hat = _weight_spectrum(weight, geometry, shape).swapaxes(-1, -2)  # (G, *F, Og, Cg)
@@ -98,7 +98,7 @@ def input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: ConvGeometry)
         g_hat = scipy.fft.rfftn(_embed(grad_out[n0:n1], geometry, shape), axes=spatial, workers=-1)
         x_hat = _mix_channels(g_hat, w_hat)
         blocks = scipy.fft.irfftn(x_hat, s=shape, axes=spatial, workers=-1)
-        crop = tuple(slice(0, n) for n in layout.lengths)
+        crop = tuple(slice(0, n) for n in layout.block_lengths)
         padded = blocks[(slice(None), slice(None), *crop)].astype(grad_out.dtype, copy=False)
         layout.unpack(padded[None], result[n0:n1])
     return result
@@ -106,7 +106,7 @@ def input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: ConvGeometry)
 
 def weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     """Gradient of :func:`forward` in ``weight``."""
-    layout = BlockLayout(geometry, phased=False)
+    layout = Layout(geometry, unrolled=geometry.ndim)
     shape = _fft_shape(layout)
     spatial = _spatial_axes(geometry.ndim, 2)
     nd = geometry.ndim
