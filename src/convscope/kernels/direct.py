@@ -59,7 +59,8 @@ def _rows_in(layout: Layout, batch: int, rows: slice) -> int:
     if rows == slice(None):
         return layout.valid_rows(batch)
     first = layout.tail[0].out_size
-    return batch * layout.grid_rows // first * (rows.stop - rows.start)
+    per_row = layout.grid_rows // first
+    return int(batch * per_row * (rows.stop - rows.start))
 
 
 def _weights(weight: np.ndarray, layout: Layout) -> np.ndarray:

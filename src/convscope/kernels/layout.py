@@ -156,7 +156,7 @@ class Layout:
         ``rows`` restricts the first tail axis's outputs (only when every axis
         is unrolled, to chunk im2col over output rows).
         """
-        p, g, n = blocks.shape[:3]
+        p, g = blocks.shape[:2]
         if not self.unrolled:
             return blocks.reshape(p, g, -1, blocks.shape[-1])
         windows = self._windows(blocks)
