@@ -34,6 +34,26 @@ def check_mode_padding(
             )
 
 
+def _fill_value(op: str, value: float | None, dtype: np.dtype[Any]) -> float | int:
+    """The constant fill in ``dtype``: PyTorch truncates a fractional fill toward zero for
+    integer inputs and refuses one the dtype cannot hold."""
+    if value is None:
+        return 0
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: value must be a number, got {value!r}")
+    if dtype.kind in "iu":
+        if not np.isfinite(value):
+            raise ValueError(f"{op}: value={value!r} cannot be converted to {dtype}")
+        fill = int(value)  # toward zero, as PyTorch
+        info = np.iinfo(dtype)
+        if not info.min <= fill <= info.max:
+            raise ValueError(f"{op}: value={value!r} cannot be converted to {dtype} without overflow")
+        return fill
+    if np.isfinite(value) and abs(float(value)) > np.finfo(dtype).max:
+        raise ValueError(f"{op}: value={value!r} cannot be converted to {dtype} without overflow")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class PadPlan:
     x: np.ndarray
@@ -71,10 +91,7 @@ def plan_pad(input: Any, pad: Sequence[int], mode: str = "constant", value: floa
                     f"{op}: pad ({lo}, {hi}) leaves a negative size {n + lo + hi} for "
                     f"dimension {axis} of input of shape {x.shape}"
                 )
-        fill = 0 if value is None else value
-        if x.dtype.kind in "iu" and float(fill) != int(fill):
-            raise ValueError(f"{op}: value={fill!r} cannot be stored exactly in an {x.dtype} input")
-        return PadPlan(x, pairs, kind, fill)
+        return PadPlan(x, pairs, kind, _fill_value(op, value, x.dtype))
     if value not in (None, 0, 0.0):
         raise ValueError(f"{op}: padding mode {mode!r} doesn't take in value argument (got value={value!r})")
     if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
@@ -103,7 +120,8 @@ def pad(
         smaller than the size, circular at most the size.
     value : float, optional
         Fill for ``'constant'`` (default 0). Integer inputs keep their dtype
-        and are padded exactly.
+        and are padded exactly; a fractional fill is truncated toward zero and
+        one the dtype cannot hold is refused, both as PyTorch does.
 
     Returns
     -------

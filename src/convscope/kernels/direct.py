@@ -27,6 +27,7 @@ import numpy as np
 
 from ..config import get_options
 from ..core import ConvGeometry
+from . import parallel
 from .blas import gemm
 from .layout import Layout
 from .workspace import chunk_ranges
@@ -142,7 +143,7 @@ def forward(
                 for g in range(geometry.groups):
                     gemm(acc[g, :count], cols[phase, g, offset : offset + count], w[t, g])
         target = out[n0:n1] if rows == slice(None) else out[n0:n1, :, rows]
-        target[...] = _outputs_view(grid, layout)
+        parallel.copy(target, _outputs_view(grid, layout))
     return out
 
 

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ..core import Axis, ConvGeometry, Phase
+from . import parallel
 
 Index = tuple[Any, ...]
 
@@ -120,7 +121,7 @@ class Layout:
         spatial = self.geometry.ndim
         order = (1, 0, *range(3, 3 + spatial), 2)
         for block, source in self._regions():
-            blocks[block] = grouped[source].transpose(order)
+            parallel.copy(blocks[block], grouped[source].transpose(order))
         return blocks
 
     def unpack(self, blocks: np.ndarray, out: np.ndarray) -> None:
@@ -131,7 +132,7 @@ class Layout:
         spatial = self.geometry.ndim
         order = (1, 0, 2 + spatial, *range(2, 2 + spatial))
         for block, source in self._regions():
-            grouped[source] = blocks[block].transpose(order)
+            parallel.copy(grouped[source], blocks[block].transpose(order))
 
     # -- gathering the tail axes ------------------------------------------
     def _windows(self, blocks: np.ndarray, writeable: bool = False) -> np.ndarray:
@@ -162,7 +163,7 @@ class Layout:
         windows = self._windows(blocks)
         if rows != slice(None):
             windows = windows[(slice(None),) * 3 + (rows,)]
-        return windows.reshape(p, g, -1, self.columns)
+        return parallel.contiguous(windows).reshape(p, g, -1, self.columns)
 
     def scatter(self, cols: np.ndarray, blocks: np.ndarray, rows: slice = slice(None)) -> None:
         """Add gathered rows back onto the blocks they came from: the adjoint of :meth:`gather`."""
