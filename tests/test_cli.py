@@ -34,10 +34,17 @@ def test_tour_writes_its_outputs_and_matches_torch(tmp_path: Path) -> None:
     result = _run("tour", "-o", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "tour.md").read_text().startswith("# convscope tour")
-    facts = {stop["title"]: stop["facts"] for stop in json.loads((tmp_path / "out" / "tour.json").read_text())}
+    facts = {
+        stop["title"]: stop["facts"] for stop in json.loads((tmp_path / "out" / "tour.json").read_text())
+    }
     # The seed 001 shapes, checked against torch's own layers.
     shapes = facts["Transposed convolution output sizes (nn.ConvTranspose2d)"]
-    for (shape, k, p, s) in [((1, 1, 2, 2), 3, 0, 1), ((1, 1, 6, 6), 4, 2, 1), ((1, 1, 7, 7), 3, 2, 1), ((1, 1, 2, 2), 3, 0, 2)]:
+    for shape, k, p, s in [
+        ((1, 1, 2, 2), 3, 0, 1),
+        ((1, 1, 6, 6), 4, 2, 1),
+        ((1, 1, 7, 7), 3, 2, 1),
+        ((1, 1, 2, 2), 3, 0, 2),
+    ]:
         layer = torch.nn.ConvTranspose2d(1, 1, k, stride=s, padding=p)
         expected = list(layer(torch.zeros(shape)).shape)
         assert shapes[f"transposed k{k} p{p} s{s} on {shape}"] == expected

@@ -152,15 +152,19 @@ def _depthwise_forward(
 ) -> None:
     groups, _, multiplier = acc.shape
     step = max(1, _DEPTHWISE_BLOCK_BYTES // max(count * multiplier * acc.itemsize, 1))
-    scratch = np.empty((min(step, groups), count, multiplier), dtype=acc.dtype)
-    for g0 in range(0, groups, step):
-        g1 = min(groups, g0 + step)
-        target = acc[g0:g1, :count]
-        tmp = scratch[: g1 - g0]
-        for t, (phase, offset) in enumerate(taps):
-            source = cols[phase, g0:g1, offset : offset + count]  # (g, rows, 1)
-            np.multiply(source, w[t, g0:g1], out=tmp)  # w: (g, 1, m)
-            target += tmp
+
+    def channels(start: int, stop: int) -> None:
+        scratch = np.empty((min(step, stop - start), count, multiplier), dtype=acc.dtype)
+        for g0 in range(start, stop, step):
+            g1 = min(stop, g0 + step)
+            target = acc[g0:g1, :count]
+            tmp = scratch[: g1 - g0]
+            for t, (phase, offset) in enumerate(taps):
+                source = cols[phase, g0:g1, offset : offset + count]  # (g, rows, 1)
+                np.multiply(source, w[t, g0:g1], out=tmp)  # w: (g, 1, m)
+                target += tmp
+
+    parallel.split_apply(groups, acc.nbytes, channels)
 
 
 def input_grad(grad_out: np.ndarray, weight: np.ndarray, geometry: ConvGeometry, unrolled: int) -> np.ndarray:
