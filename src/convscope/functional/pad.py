@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -42,14 +43,14 @@ def _fill_value(op: str, value: float | None, dtype: np.dtype[Any]) -> float | i
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{op}: value must be a number, got {value!r}")
     if dtype.kind in "iu":
-        if not np.isfinite(value):
+        if not math.isfinite(value):
             raise ValueError(f"{op}: value={value!r} cannot be converted to {dtype}")
         fill = int(value)  # toward zero, as PyTorch
         info = np.iinfo(dtype)
         if not info.min <= fill <= info.max:
             raise ValueError(f"{op}: value={value!r} cannot be converted to {dtype} without overflow")
         return fill
-    if np.isfinite(value) and abs(float(value)) > np.finfo(dtype).max:
+    if math.isfinite(value) and abs(float(value)) > float(np.finfo(dtype).max):
         raise ValueError(f"{op}: value={value!r} cannot be converted to {dtype} without overflow")
     return float(value)
 
