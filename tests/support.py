@@ -42,7 +42,8 @@ TOLERANCE = {
 #: FFT is only held to a looser float64 tolerance.
 FFT_TOLERANCE = (1e-9, 1e-9)
 
-ALGORITHMS = ("auto", "shift", "im2col", "fft")
+ALGORITHMS = ("auto", "shift", "hybrid", "im2col", "fft", "winograd")
+TRANSFORM_ALGORITHMS = ("fft", "winograd")  # exact up to transform rounding
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 PAD_KINDS = ("int", "tuple", "same", "valid", "pairs")
 TINY_WORKSPACE = 4096

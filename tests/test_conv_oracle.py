@@ -21,6 +21,7 @@ from support import (
     PAD_KINDS,
     PADDING_MODES,
     TINY_WORKSPACE,
+    TRANSFORM_ALGORITHMS,
     assert_close,
     conv_cases,
     our_conv,
@@ -158,7 +159,7 @@ def test_conv_every_algorithm_float64(nd, algorithm, data):
     with convscope.options(conv_algorithm=algorithm):
         ours = case.ours()
     ref = case.torch_ref()
-    if algorithm == "fft":
+    if algorithm in TRANSFORM_ALGORITHMS:
         assert_close(ours, ref, np.float64, tol=FFT_TOLERANCE, scale=case.magnitude(), err_msg=repr(case))
     else:
         assert_close(ours, ref, np.float64, err_msg=repr(case))
@@ -185,7 +186,7 @@ def test_conv_tiny_workspace(nd, algorithm, data):
     with convscope.options(conv_algorithm=algorithm), convscope.options(workspace_bytes=TINY_WORKSPACE):
         ours = case.ours()
     ref = case.torch_ref()
-    if algorithm == "fft":
+    if algorithm in TRANSFORM_ALGORITHMS:
         assert_close(ours, ref, np.float64, tol=FFT_TOLERANCE, scale=case.magnitude(), err_msg=repr(case))
     else:
         assert_close(ours, ref, np.float64, err_msg=repr(case))

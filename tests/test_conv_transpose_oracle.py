@@ -17,6 +17,7 @@ from support import (
     FFT_TOLERANCE,
     TINY_WORKSPACE,
     TORCH_CONVT,
+    TRANSFORM_ALGORITHMS,
     assert_close,
     conv_transpose_cases,
     our_conv_transpose,
@@ -99,7 +100,7 @@ def test_conv_transpose_every_algorithm(nd, algorithm, data):
     with convscope.options(conv_algorithm=algorithm):
         ours = case.ours()
     ref = case.torch_ref()
-    if algorithm == "fft":
+    if algorithm in TRANSFORM_ALGORITHMS:
         assert_close(ours, ref, np.float64, tol=FFT_TOLERANCE, scale=case.magnitude(), err_msg=repr(case))
     else:
         assert_close(ours, ref, np.float64, err_msg=repr(case))
@@ -114,7 +115,7 @@ def test_conv_transpose_tiny_workspace(nd, algorithm, data):
     with convscope.options(conv_algorithm=algorithm), convscope.options(workspace_bytes=TINY_WORKSPACE):
         ours = case.ours()
     ref = case.torch_ref()
-    if algorithm == "fft":
+    if algorithm in TRANSFORM_ALGORITHMS:
         assert_close(ours, ref, np.float64, tol=FFT_TOLERANCE, scale=case.magnitude(), err_msg=repr(case))
     else:
         assert_close(ours, ref, np.float64, err_msg=repr(case))

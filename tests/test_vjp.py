@@ -20,6 +20,7 @@ from support import (
     ALGORITHMS,
     PADDING_MODES,
     TINY_WORKSPACE,
+    TRANSFORM_ALGORITHMS,
     assert_close,
     conv_cases,
     conv_transpose_cases,
@@ -170,7 +171,7 @@ def test_fold_vjp_matches_torch(data):
 def test_conv_and_transpose_vjp_every_algorithm_and_tiny_workspace(nd, algorithm, data):
     """The gradient kernels (input and weight) of every engine, chunked, against torch."""
     tight = data.draw(st.booleans(), label="tiny_workspace")
-    tol = (1e-9, 1e-9) if algorithm == "fft" else None
+    tol = (1e-9, 1e-9) if algorithm in TRANSFORM_ALGORITHMS else None
     ws = TINY_WORKSPACE if tight else None
     case = data.draw(conv_cases(nd, padding_modes=PADDING_MODES, bias=True), label="case")
     x, w, b = case.arrays()
@@ -351,7 +352,7 @@ def test_conv_medium_size_forward_and_vjp(nd, algorithm, data):
     w = rng.standard_normal((cout, c // groups, *kernel))
     b = rng.standard_normal(cout)
     params = dict(stride=stride, padding=padding, groups=groups)
-    tol = (1e-9, 1e-9) if algorithm == "fft" else None
+    tol = (1e-9, 1e-9) if algorithm in TRANSFORM_ALGORITHMS else None
     with convscope.options(conv_algorithm=algorithm):
         out, pullback = convscope.vjp(our_conv(nd), x, w, b, **params)
         cot = rng.standard_normal(out.shape)

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Literal
 
-ConvAlgorithm = Literal["auto", "shift", "hybrid", "im2col", "fft"]
-_ALGORITHMS = ("auto", "shift", "hybrid", "im2col", "fft")
+ConvAlgorithm = Literal["auto", "shift", "hybrid", "im2col", "fft", "winograd"]
+_ALGORITHMS = ("auto", "shift", "hybrid", "im2col", "fft", "winograd")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,9 @@ class Options:
     conv_algorithm : str
         ``'auto'`` picks per layer shape; ``'shift'`` (per-tap GEMMs on
         shifted views, nothing gathered), ``'hybrid'`` (the last axis's taps
-        gathered), ``'im2col'`` (every tap gathered) or ``'fft'`` force one.
+        gathered), ``'im2col'`` (every tap gathered), ``'fft'`` or ``'winograd'``
+        force one. ``'winograd'`` applies to 3-tap unit-stride layers (forward
+        and input gradient); elsewhere the best other engine runs.
     """
 
     workspace_bytes: int = 1 << 30

@@ -4,7 +4,8 @@ Three directions share one geometry: :func:`conv_forward`, its adjoint in the
 input :func:`conv_input_grad` (which *is* the transposed convolution), and its
 gradient in the weight :func:`conv_weight_grad`.
 
-Engines: ``pointwise`` (1x1: a plain matmul), the direct engine
+Engines: ``pointwise`` (1x1: a plain matmul), ``winograd`` (3-tap, unit
+stride: F(4, 3) minimal filtering; forward and input gradient), the direct engine
 (:mod:`.direct`) in three settings, ``shift`` (nothing gathered), ``hybrid``
 (the last axis's taps gathered) and ``im2col`` (all taps gathered), and
 ``fft``. ``'auto'`` ranks them with a cost model calibrated on the 2-core
@@ -24,7 +25,7 @@ import scipy.fft
 
 from ..config import get_options
 from ..core import ConvGeometry
-from . import direct, fft, pointwise
+from . import direct, fft, pointwise, winograd
 from .layout import Layout
 
 # Rough throughputs on the reference machine, used only to rank engines.
@@ -64,17 +65,27 @@ def _fft_seconds(geometry: ConvGeometry) -> float:
     return float(flops / _FFT_FLOPS + mixing / _COMPLEX_MACS)
 
 
+def _winograd_seconds(geometry: ConvGeometry) -> float:
+    tiles = math.prod(-(-a.out_size // winograd.TILE) for a in geometry.axes)
+    points = geometry.batch * tiles * winograd.ALPHA**geometry.ndim
+    macs = points * geometry.group_in * geometry.out_channels
+    moved = points * (geometry.in_channels + geometry.out_channels) * 3
+    return float(macs / _gemm_rate(geometry.group_in) + moved / _PASS_ELEMENTS)
+
+
 def estimated_seconds(geometry: ConvGeometry) -> dict[str, float]:
     """The cost model's estimate for every engine that applies.
 
     >>> from convscope.core import conv_geometry
     >>> sorted(estimated_seconds(conv_geometry((1, 8, 9, 9), (8, 8, 3, 3))))
-    ['hybrid', 'im2col', 'shift']
+    ['hybrid', 'im2col', 'shift', 'winograd']
     """
     names = ["shift"] if geometry.group_in == 1 else ["shift", "hybrid", "im2col"]
     costs = {name: _direct_seconds(geometry, name) for name in names}
     if geometry.taps >= 25:
         costs["fft"] = _fft_seconds(geometry)
+    if winograd.applies(geometry) and geometry.group_in > 1:
+        costs["winograd"] = _winograd_seconds(geometry)
     return costs
 
 
@@ -105,8 +116,19 @@ Engine = Callable[..., np.ndarray]
 
 def _engine(direction: str, geometry: ConvGeometry, dtype: np.dtype[Any]) -> Engine:
     name = choose_engine(geometry)
-    if name == "fft" and dtype.kind in "iu":  # integers stay exact: no transforms
+    if name in ("fft", "winograd") and dtype.kind in "iu":  # integers stay exact: no transforms
         name = "im2col"
+    if name == "winograd":
+        usable = {
+            "forward": winograd.applies(geometry),
+            "input_grad": winograd.applies_to_input_grad(geometry),
+            "weight_grad": False,
+        }[direction]
+        if usable:
+            return getattr(winograd, direction)  # type: ignore[no-any-return]
+        costs = estimated_seconds(geometry)
+        costs.pop("winograd", None)
+        name = min(costs, key=costs.__getitem__)
     if name == "pointwise":
         return getattr(pointwise, direction)  # type: ignore[no-any-return]
     if name == "fft":
