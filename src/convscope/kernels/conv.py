@@ -33,8 +33,8 @@ _GEMM_MACS = 85e9  # multiply-accumulates per second of a large float32 GEMM
 _FULL_SPEED_INNER = 128  # GEMMs with a shorter inner dimension run proportionally slower
 _COPY_ELEMENTS = 1.0e9  # elements per second gathered by a strided copy
 _PASS_ELEMENTS = 1.5e9  # output elements per second read and written by an accumulation
-_FFT_FLOPS = 3e9
-_COMPLEX_MACS = 4e9
+_FFT_FLOPS = 12e9
+_COMPLEX_MACS = 12e9
 _SUBPROBLEM_SECONDS = 1e-3  # fixed cost of each dilation sub-grid Winograd solves
 
 

@@ -30,15 +30,30 @@ def _spatial_axes(ndim: int, first: int) -> tuple[int, ...]:
     return tuple(range(first, first + ndim))
 
 
+def _spectrum(array: np.ndarray, shape: tuple[int, ...], first: int) -> np.ndarray:
+    """``rfftn`` over ``len(shape)`` axes from ``first``, zero-padding each to ``shape``.
+
+    Transforming one axis at a time, the last first, only touches the extent
+    the array really has along the axes not yet transformed: a 15x15 kernel
+    on a 144x144 grid costs 15 short transforms, then 73 long ones, instead
+    of 144 + 73.
+    """
+    last = first + len(shape) - 1
+    result = scipy.fft.rfft(array, n=shape[-1], axis=last, workers=-1)
+    for axis in reversed(range(first, last)):
+        result = scipy.fft.fft(result, n=shape[axis - first], axis=axis, workers=-1, overwrite_x=True)
+    return result
+
+
 def _weight_spectrum(weight: np.ndarray, geometry: ConvGeometry, shape: tuple[int, ...]) -> np.ndarray:
     """Dilated kernel on the FFT grid, transformed: ``(G, F..., Cg, Og)`` complex."""
     g, og, cg = geometry.groups, geometry.group_out, geometry.group_in
-    grid = np.zeros((g, *shape, cg, og), dtype=weight.dtype)
+    spans = tuple(a.span for a in geometry.axes)
+    grid = np.zeros((g, *spans, cg, og), dtype=weight.dtype)
     taps = tuple(slice(0, a.span, a.dilation) for a in geometry.axes)
     kernel = weight.reshape(g, og, cg, *weight.shape[2:])
     grid[(slice(None), *taps)] = kernel.transpose(0, *range(3, 3 + geometry.ndim), 2, 1)
-    spectrum: np.ndarray = scipy.fft.rfftn(grid, axes=_spatial_axes(geometry.ndim, 1), workers=-1)
-    return spectrum
+    return _spectrum(grid, shape, 1)
 
 
 def _mix_channels(spectrum: np.ndarray, matrices: np.ndarray) -> np.ndarray:
@@ -65,7 +80,7 @@ def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, geometry
     out = np.empty(geometry.out_shape, x.dtype)
     for n0, n1 in chunk_ranges(geometry.batch, _per_item_bytes(geometry, shape, x.itemsize)):
         blocks = layout.pack(x[n0:n1])[0]  # (G, n, *P, Cg)
-        x_hat = scipy.fft.rfftn(blocks, s=shape, axes=spatial, workers=-1)
+        x_hat = _spectrum(blocks, shape, 2)
         y_hat = _mix_channels(x_hat, w_hat)
         y = scipy.fft.irfftn(y_hat, s=shape, axes=spatial, workers=-1)
         y = y[(slice(None), slice(None), *_subsample(geometry))]
@@ -112,7 +127,7 @@ def weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: ConvGeometry) -> 
     nd = geometry.ndim
     acc: np.ndarray | None = None
     for n0, n1 in chunk_ranges(geometry.batch, _per_item_bytes(geometry, shape, x.itemsize)):
-        x_hat = scipy.fft.rfftn(layout.pack(x[n0:n1])[0], s=shape, axes=spatial, workers=-1)
+        x_hat = _spectrum(layout.pack(x[n0:n1])[0], shape, 2)
         g_hat = scipy.fft.rfftn(_embed(grad_out[n0:n1], geometry, shape), axes=spatial, workers=-1)
         # sum over the batch of conj(G) X, per frequency: (G, *F, Cg, n) @ (G, *F, n, Og)
         xs = np.moveaxis(x_hat, 1, -2)
