@@ -39,7 +39,7 @@ def _spectrum(array: np.ndarray, shape: tuple[int, ...], first: int) -> np.ndarr
     of 144 + 73.
     """
     last = first + len(shape) - 1
-    result = scipy.fft.rfft(array, n=shape[-1], axis=last, workers=-1)
+    result: np.ndarray = scipy.fft.rfft(array, n=shape[-1], axis=last, workers=-1)
     for axis in reversed(range(first, last)):
         result = scipy.fft.fft(result, n=shape[axis - first], axis=axis, workers=-1, overwrite_x=True)
     return result
