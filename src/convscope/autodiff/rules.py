@@ -92,31 +92,24 @@ def _pad_rule(input: Any, **params: Any) -> tuple[np.ndarray, Pullback]:
     return out, pullback
 
 
-@register(F.unfold, 1)
-def _unfold_rule(input: Any, **params: Any) -> tuple[np.ndarray, Pullback]:
-    plan = plan_unfold(input, **params)
-    require_float("unfold", plan.x)
-    cols = fold_kernel.unfold(plan.x, plan.geometry)
-    out = cols[0] if plan.unbatched else cols
+def _fold_pair_rule(name: str, plan_fn: Callable[..., Any], forward: Any, adjoint: Any) -> Rule:
+    """unfold and fold are each other's adjoint: each one's pullback runs the other."""
 
-    def pullback(cotangent: Any) -> Gradients:
-        g = cotangent_like(cotangent, out, "unfold")
-        grad = fold_kernel.fold(g[None] if plan.unbatched else g, plan.geometry)
-        return (grad[0] if plan.unbatched else grad,)
+    def rule(input: Any, **params: Any) -> tuple[np.ndarray, Pullback]:
+        plan = plan_fn(input, **params)
+        require_float(name, plan.x)
+        result = forward(plan.x, plan.geometry)
+        out = result[0] if plan.unbatched else result
 
-    return out, pullback
+        def pullback(cotangent: Any) -> Gradients:
+            g = cotangent_like(cotangent, out, name)
+            grad = adjoint(g[None] if plan.unbatched else g, plan.geometry)
+            return (grad[0] if plan.unbatched else grad,)
+
+        return out, pullback
+
+    return rule
 
 
-@register(F.fold, 1)
-def _fold_rule(input: Any, **params: Any) -> tuple[np.ndarray, Pullback]:
-    plan = plan_fold(input, **params)
-    require_float("fold", plan.x)
-    image = fold_kernel.fold(plan.x, plan.geometry)
-    out = image[0] if plan.unbatched else image
-
-    def pullback(cotangent: Any) -> Gradients:
-        g = cotangent_like(cotangent, out, "fold")
-        grad = fold_kernel.unfold(g[None] if plan.unbatched else g, plan.geometry)
-        return (grad[0] if plan.unbatched else grad,)
-
-    return out, pullback
+register(F.unfold, 1)(_fold_pair_rule("unfold", plan_unfold, fold_kernel.unfold, fold_kernel.fold))
+register(F.fold, 1)(_fold_pair_rule("fold", plan_fold, fold_kernel.fold, fold_kernel.unfold))

@@ -8,7 +8,7 @@ are also what :func:`convscope.vjp` differentiates.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -301,103 +301,19 @@ _TRANSPOSE_DOC = """{n}-d transposed convolution: the gradient of ``conv{n}d`` w
     """
 
 
-def conv1d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Padding = 0,
-    dilation: Any = 1,
-    groups: int = 1,
-    *,
-    padding_mode: PaddingMode = "zeros",
-) -> np.ndarray:
-    return run_conv(plan_conv(1, input, weight, bias, stride, padding, dilation, groups, padding_mode))
-
-
-def conv2d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Padding = 0,
-    dilation: Any = 1,
-    groups: int = 1,
-    *,
-    padding_mode: PaddingMode = "zeros",
-) -> np.ndarray:
-    return run_conv(plan_conv(2, input, weight, bias, stride, padding, dilation, groups, padding_mode))
-
-
-def conv3d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Padding = 0,
-    dilation: Any = 1,
-    groups: int = 1,
-    *,
-    padding_mode: PaddingMode = "zeros",
-) -> np.ndarray:
-    return run_conv(plan_conv(3, input, weight, bias, stride, padding, dilation, groups, padding_mode))
-
-
-def conv_transpose1d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
-    groups: int = 1,
-    dilation: Any = 1,
-) -> np.ndarray:
-    plan = plan_conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
-    return run_conv_transpose(plan)
-
-
-def conv_transpose2d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
-    groups: int = 1,
-    dilation: Any = 1,
-) -> np.ndarray:
-    plan = plan_conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
-    return run_conv_transpose(plan)
-
-
-def conv_transpose3d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
-    groups: int = 1,
-    dilation: Any = 1,
-) -> np.ndarray:
-    plan = plan_conv_transpose(3, input, weight, bias, stride, padding, output_padding, groups, dilation)
-    return run_conv_transpose(plan)
-
-
 _DIMS = {
     1: ("L", "kL", "L_out"),
     2: ("H, W", "kH, kW", "H_out, W_out"),
     3: ("D, H, W", "kD, kH, kW", "D_out, H_out, W_out"),
 }
-_EXAMPLES: dict[Any, str] = {
-    conv1d: """Seed 004: ``nn.Conv1d(256, 128, 3)`` on a (32, 256, 15) batch.
+_EXAMPLES: dict[str, str] = {
+    "conv1d": """Seed 004: ``nn.Conv1d(256, 128, 3)`` on a (32, 256, 15) batch.
 
     >>> import numpy as np
     >>> x = np.ones((32, 256, 15), np.float32); w = np.ones((128, 256, 3), np.float32)
     >>> conv1d(x, w).shape
     (32, 128, 13)""",
-    conv2d: """Seed 001: a 3x3 kernel over a 4x4 input gives 2x2; padding 2 with a
+    "conv2d": """Seed 001: a 3x3 kernel over a 4x4 input gives 2x2; padding 2 with a
     4x4 kernel over 5x5 gives 6x6. Seed 004: a 3-group convolution.
 
     >>> import numpy as np
@@ -408,13 +324,13 @@ _EXAMPLES: dict[Any, str] = {
     (1, 1, 6, 6)
     >>> conv2d(np.ones((1, 6, 5, 5)), np.ones((6, 2, 3, 3)), padding=1, groups=3).shape
     (1, 6, 5, 5)""",
-    conv3d: """>>> import numpy as np
+    "conv3d": """>>> import numpy as np
     >>> conv3d(np.ones((1, 2, 4, 5, 6)), np.ones((3, 2, 2, 2, 2)), stride=2).shape
     (1, 3, 2, 2, 3)""",
-    conv_transpose1d: """>>> import numpy as np
+    "conv_transpose1d": """>>> import numpy as np
     >>> conv_transpose1d(np.ones((1, 1, 3)), np.ones((1, 1, 2)), stride=2)
     array([[[1., 1., 1., 1., 1., 1.]]])""",
-    conv_transpose2d: """Seed 001: ``ConvTranspose2d(1, 1, 3, stride=2)`` maps 2x2 to 5x5;
+    "conv_transpose2d": """Seed 001: ``ConvTranspose2d(1, 1, 3, stride=2)`` maps 2x2 to 5x5;
     overlapping footprints add (the checkerboard of uneven overlap).
 
     >>> import numpy as np
@@ -424,12 +340,99 @@ _EXAMPLES: dict[Any, str] = {
            [2., 2., 4., 2., 2.],
            [1., 1., 2., 1., 1.],
            [1., 1., 2., 1., 1.]])""",
-    conv_transpose3d: """>>> import numpy as np
+    "conv_transpose3d": """>>> import numpy as np
     >>> conv_transpose3d(np.ones((1, 2, 2, 2, 2)), np.ones((2, 3, 3, 3, 3)), stride=2).shape
     (1, 3, 5, 5, 5)""",
 }
-for _fn, _example in _EXAMPLES.items():
-    _n = int(_fn.__name__[-2])
-    _dims, _kdims, _odims = _DIMS[_n]
-    _template = _TRANSPOSE_DOC if "transpose" in _fn.__name__ else _CONV_DOC
-    _fn.__doc__ = _template.format(n=_n, dims=_dims, kdims=_kdims, odims=_odims, example=_example)
+
+
+class Conv(Protocol):
+    """The signature of ``conv1d``, ``conv2d`` and ``conv3d`` (PyTorch's)."""
+
+    def __call__(
+        self,
+        input: Any,
+        weight: Any,
+        bias: Any = None,
+        stride: Any = 1,
+        padding: Padding = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        *,
+        padding_mode: PaddingMode = "zeros",
+    ) -> np.ndarray: ...
+
+
+class ConvTranspose(Protocol):
+    """The signature of ``conv_transpose1d/2d/3d`` (PyTorch's)."""
+
+    def __call__(
+        self,
+        input: Any,
+        weight: Any,
+        bias: Any = None,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        dilation: Any = 1,
+    ) -> np.ndarray: ...
+
+
+def _named(function: Any, name: str, template: str, spatial: int) -> None:
+    dims, kdims, odims = _DIMS[spatial]
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = template.format(
+        n=spatial, dims=dims, kdims=kdims, odims=odims, example=_EXAMPLES[name]
+    )
+
+
+def _conv(spatial: int) -> Conv:
+    """``conv{spatial}d``: one implementation, the rank fixed."""
+
+    def conv(
+        input: Any,
+        weight: Any,
+        bias: Any = None,
+        stride: Any = 1,
+        padding: Padding = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        *,
+        padding_mode: PaddingMode = "zeros",
+    ) -> np.ndarray:
+        plan = plan_conv(spatial, input, weight, bias, stride, padding, dilation, groups, padding_mode)
+        return run_conv(plan)
+
+    _named(conv, f"conv{spatial}d", _CONV_DOC, spatial)
+    return conv
+
+
+def _conv_transpose(spatial: int) -> ConvTranspose:
+    """``conv_transpose{spatial}d``: one implementation, the rank fixed."""
+
+    def conv_transpose(
+        input: Any,
+        weight: Any,
+        bias: Any = None,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        dilation: Any = 1,
+    ) -> np.ndarray:
+        plan = plan_conv_transpose(
+            spatial, input, weight, bias, stride, padding, output_padding, groups, dilation
+        )
+        return run_conv_transpose(plan)
+
+    _named(conv_transpose, f"conv_transpose{spatial}d", _TRANSPOSE_DOC, spatial)
+    return conv_transpose
+
+
+conv1d = _conv(1)
+conv2d = _conv(2)
+conv3d = _conv(3)
+conv_transpose1d = _conv_transpose(1)
+conv_transpose2d = _conv_transpose(2)
+conv_transpose3d = _conv_transpose(3)

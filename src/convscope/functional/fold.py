@@ -10,7 +10,7 @@ import numpy as np
 
 from ..core import ConvGeometry, conv_geometry, resolve_padding
 from ..kernels import fold as fold_kernel
-from ._args import as_array, int_tuple, non_negative, positive
+from ._args import as_array, batched, int_tuple, non_negative, positive
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,7 @@ def plan_unfold(
     input: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
 ) -> FoldPlan:
     op = "unfold"
-    x = as_array(input, "input", op)
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected a 3-d (unbatched) or 4-d (batched) input, got shape {x.shape}")
-    unbatched = x.ndim == 3
-    x = x[None] if unbatched else x
+    x, unbatched = batched(as_array(input, "input", op), 2, op)
     geometry = _geometry(op, x.shape, *_window_args(op, kernel_size, dilation, padding, stride))
     return FoldPlan(x, geometry, unbatched)
 
@@ -71,11 +67,7 @@ def plan_fold(
     stride: Any = 1,
 ) -> FoldPlan:
     op = "fold"
-    cols = as_array(input, "input", op)
-    if cols.ndim not in (2, 3):
-        raise ValueError(f"{op}: expected a 2-d (unbatched) or 3-d (batched) input, got shape {cols.shape}")
-    unbatched = cols.ndim == 2
-    cols = cols[None] if unbatched else cols
+    cols, unbatched = batched(as_array(input, "input", op), 1, op)  # (N, C * taps, L)
     size = positive(int_tuple(output_size, 2, "output_size", op), "output_size", op)
     kernel, dil, pad, step = _window_args(op, kernel_size, dilation, padding, stride)
     taps = math.prod(kernel)
