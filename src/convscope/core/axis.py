@@ -148,21 +148,9 @@ class Axis:
         """
         out = np.arange(max(self.out_size, 0))[:, None]
         taps = np.arange(self.kernel)[None, :]
-        pos = out * self.stride + taps * self.dilation - self.pad[0]
+        pos = self.input_index(out, taps)  # type: ignore[arg-type]
         inside = (pos >= 0) & (pos < self.dilated_size) & (pos % self.input_dilation == 0)
         return np.where(inside, pos // self.input_dilation, -1)
-
-    def tap_range(self, tap: int) -> tuple[int, int, int]:
-        """Outputs whose tap ``tap`` reads a real input sample (no input dilation).
-
-        Returns ``(o_start, o_stop, i_start)``: outputs ``o_start <= o < o_stop``
-        read input ``i_start + (o - o_start) * stride``.
-        """
-        shift = tap * self.dilation - self.pad[0]
-        o_start = max(0, _ceil_div(-shift, self.stride))
-        o_stop = min(self.out_size, _ceil_div(self.size - shift, self.stride))
-        o_stop = max(o_stop, o_start)
-        return o_start, o_stop, o_start * self.stride + shift
 
     # -- polyphase decomposition -------------------------------------------
     @property

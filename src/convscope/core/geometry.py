@@ -88,10 +88,6 @@ class ConvGeometry:
         """The same geometry for another batch size (used to chunk work)."""
         return ConvGeometry(batch, self.in_channels, self.out_channels, self.groups, self.axes)
 
-    def with_axes(self, axes: Sequence[Axis]) -> ConvGeometry:
-        """The same channels and groups over other axes."""
-        return ConvGeometry(self.batch, self.in_channels, self.out_channels, self.groups, tuple(axes))
-
     def __str__(self) -> str:
         fields = ", ".join(
             f"[i={a.size} k={a.kernel} s={a.stride} d={a.dilation} p={a.pad} -> o={a.out_size}]"

@@ -222,9 +222,3 @@ def weight_grad(x: np.ndarray, grad_out: np.ndarray, geometry: ConvGeometry, unr
             for g in range(geometry.groups):
                 gemm(acc[t, g], cols[phase, g, offset : offset + count], g_rows[g, :count], trans_a=True)
     return _unweights(acc, layout)
-
-
-def macs_computed(geometry: ConvGeometry, unrolled: int) -> int:
-    """Multiply-accumulates this engine performs (discarded rows included)."""
-    layout = Layout(geometry, unrolled)
-    return geometry.batch * layout.grid_rows * geometry.out_channels * geometry.group_in * geometry.taps
