@@ -29,7 +29,7 @@ from support import (
 ND = [1, 2, 3]
 
 
-def _rel_close(a: float, b: float, scale: float, tol: float = 1e-10) -> None:
+def assert_rel_close(a: float, b: float, scale: float, tol: float = 1e-10) -> None:
     assert abs(a - b) <= tol * max(1.0, scale), (a, b, scale)
 
 
@@ -66,7 +66,7 @@ def test_conv_transpose_is_adjoint_of_conv(nd, data):
     assert xt.shape == x.shape
     lhs = inner(our_conv(nd)(x, w, None, **case.params()), y)
     rhs = inner(x, xt)
-    _rel_close(lhs, rhs, inner(np.abs(x), np.abs(xt)) + abs(lhs))
+    assert_rel_close(lhs, rhs, inner(np.abs(x), np.abs(xt)) + abs(lhs))
 
 
 @pytest.mark.parametrize("nd", ND)
@@ -145,7 +145,7 @@ def test_fold_is_adjoint_of_unfold(data):
     folded = F.fold(c, case.output_size, **case.params())
     assert folded.shape == case.x.shape
     lhs, rhs = inner(cols, c), inner(case.x, folded)
-    _rel_close(lhs, rhs, inner(np.abs(cols), np.abs(c)))
+    assert_rel_close(lhs, rhs, inner(np.abs(cols), np.abs(c)))
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
@@ -160,7 +160,7 @@ def test_pad_adjoint_via_vjp(mode, data):
     y = _seeded(data, out.shape)
     (gx,) = pullback(y)
     lhs, rhs = inner(out, y), inner(case.x, gx)
-    _rel_close(lhs, rhs, inner(np.abs(out), np.abs(y)))
+    assert_rel_close(lhs, rhs, inner(np.abs(out), np.abs(y)))
 
 
 @settings(max_examples=25)

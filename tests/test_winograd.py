@@ -47,7 +47,7 @@ def cases(draw: st.DrawFn) -> dict:
     }
 
 
-def _close(ours: np.ndarray, ref: torch.Tensor) -> None:
+def assert_close_to_torch(ours: np.ndarray, ref: torch.Tensor) -> None:
     ref_np = ref.detach().numpy()
     scale = max(1.0, float(np.abs(ref_np).max()))
     np.testing.assert_allclose(ours, ref_np, rtol=1e-10, atol=1e-11 * scale)
@@ -72,7 +72,7 @@ def test_winograd_conv_and_gradients_match_torch(case: dict, seed: int) -> None:
     ref = TORCH[nd](xt, wt, bt, 1, params["padding"], params["dilation"], params["groups"])
     rx, rw, rb = torch.autograd.grad(ref, (xt, wt, bt), torch.tensor(cot))
     for ours, theirs in ((out, ref), (gx, rx), (gw, rw), (gb, rb)):
-        _close(ours, theirs)
+        assert_close_to_torch(ours, theirs)
 
 
 @settings(max_examples=40, deadline=None)
@@ -86,7 +86,7 @@ def test_winograd_transposed_convolution_matches_torch(case: dict, seed: int) ->
     with convscope.options(conv_algorithm="winograd"):
         ours = OURS_T[nd](x, w, None, 1, padding, 0, case["groups"], case["dilation"])
     ref = TORCH_T[nd](torch.tensor(x), torch.tensor(w), None, 1, padding, 0, case["groups"], case["dilation"])
-    _close(ours, ref)
+    assert_close_to_torch(ours, ref)
 
 
 def test_winograd_float32_within_design_tolerance() -> None:

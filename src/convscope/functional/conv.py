@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 
 from ..core import (
+    Axis,
     ConvGeometry,
     PadMode,
     conv_geometry,
@@ -164,7 +165,7 @@ def plan_conv(
         raise ValueError(
             f"{op}: padding_mode must be one of {tuple(_PADDING_MODES)}, got padding_mode={padding_mode!r}"
         )
-    spans = tuple(d * (k - 1) + 1 for d, k in zip(dilation_t, w.shape[2:]))
+    spans = tuple(Axis(n, k, dilation=d).span for n, k, d in zip(x.shape[2:], w.shape[2:], dilation_t))
     pairs = _resolve_conv_padding(op, padding, x.shape[2:], spans, stride_t)
     mode = _PADDING_MODES[padding_mode]
     input_shape = x.shape
