@@ -565,3 +565,11 @@ __all__ = [
     "torch_pad_tuple",
     "tt",
 ]
+
+
+def assert_close_for_algorithm(ours, ref, algorithm, case):
+    """float64 agreement with torch; the transform engines (FFT, Winograd) get FFT_TOLERANCE."""
+    if algorithm in TRANSFORM_ALGORITHMS:
+        assert_close(ours, ref, np.float64, tol=FFT_TOLERANCE, scale=case.magnitude(), err_msg=repr(case))
+    else:
+        assert_close(ours, ref, np.float64, err_msg=repr(case))

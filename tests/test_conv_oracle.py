@@ -21,8 +21,8 @@ from support import (
     PAD_KINDS,
     PADDING_MODES,
     TINY_WORKSPACE,
-    TRANSFORM_ALGORITHMS,
     assert_close,
+    assert_close_for_algorithm,
     conv_cases,
     our_conv,
     tt,
@@ -159,10 +159,7 @@ def test_conv_every_algorithm_float64(nd, algorithm, data):
     with convscope.options(conv_algorithm=algorithm):
         ours = case.ours()
     ref = case.torch_ref()
-    if algorithm in TRANSFORM_ALGORITHMS:
-        assert_close(ours, ref, np.float64, tol=FFT_TOLERANCE, scale=case.magnitude(), err_msg=repr(case))
-    else:
-        assert_close(ours, ref, np.float64, err_msg=repr(case))
+    assert_close_for_algorithm(ours, ref, algorithm, case)
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -186,10 +183,7 @@ def test_conv_tiny_workspace(nd, algorithm, data):
     with convscope.options(conv_algorithm=algorithm), convscope.options(workspace_bytes=TINY_WORKSPACE):
         ours = case.ours()
     ref = case.torch_ref()
-    if algorithm in TRANSFORM_ALGORITHMS:
-        assert_close(ours, ref, np.float64, tol=FFT_TOLERANCE, scale=case.magnitude(), err_msg=repr(case))
-    else:
-        assert_close(ours, ref, np.float64, err_msg=repr(case))
+    assert_close_for_algorithm(ours, ref, algorithm, case)
 
 
 @pytest.mark.parametrize("nd", ND)

@@ -14,11 +14,10 @@ from hypothesis import strategies as st
 import convscope
 from support import (
     ALGORITHMS,
-    FFT_TOLERANCE,
     TINY_WORKSPACE,
     TORCH_CONVT,
-    TRANSFORM_ALGORITHMS,
     assert_close,
+    assert_close_for_algorithm,
     conv_transpose_cases,
     our_conv_transpose,
     tt,
@@ -100,10 +99,7 @@ def test_conv_transpose_every_algorithm(nd, algorithm, data):
     with convscope.options(conv_algorithm=algorithm):
         ours = case.ours()
     ref = case.torch_ref()
-    if algorithm in TRANSFORM_ALGORITHMS:
-        assert_close(ours, ref, np.float64, tol=FFT_TOLERANCE, scale=case.magnitude(), err_msg=repr(case))
-    else:
-        assert_close(ours, ref, np.float64, err_msg=repr(case))
+    assert_close_for_algorithm(ours, ref, algorithm, case)
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -115,10 +111,7 @@ def test_conv_transpose_tiny_workspace(nd, algorithm, data):
     with convscope.options(conv_algorithm=algorithm), convscope.options(workspace_bytes=TINY_WORKSPACE):
         ours = case.ours()
     ref = case.torch_ref()
-    if algorithm in TRANSFORM_ALGORITHMS:
-        assert_close(ours, ref, np.float64, tol=FFT_TOLERANCE, scale=case.magnitude(), err_msg=repr(case))
-    else:
-        assert_close(ours, ref, np.float64, err_msg=repr(case))
+    assert_close_for_algorithm(ours, ref, algorithm, case)
 
 
 @pytest.mark.parametrize("nd", ND)
