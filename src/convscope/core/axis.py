@@ -111,8 +111,9 @@ class Axis:
         (asymmetric padding). Non-positive when the kernel does not fit.
         """
         room = self.padded_size - self.span
-        if room < 0 or not self.ceil_mode:
+        if not self.ceil_mode:
             return room // self.stride + 1
+        # PyTorch rounds up even when the kernel overhangs the padded input.
         out = _ceil_div(room, self.stride) + 1
         # PyTorch: the last window must start inside the input or the low padding.
         if (out - 1) * self.stride >= self.dilated_size + self.pad[0]:
@@ -151,6 +152,54 @@ class Axis:
         pos = self.input_index(out, taps)  # type: ignore[arg-type]
         inside = (pos >= 0) & (pos < self.dilated_size) & (pos % self.input_dilation == 0)
         return np.where(inside, pos // self.input_dilation, -1)
+
+    def coverage(self) -> np.ndarray:
+        """How many windows read each input sample (``size`` counts).
+
+        Examples
+        --------
+        >>> Axis(size=5, kernel=3, stride=2).coverage()
+        array([1, 1, 2, 1, 1])
+        """
+        taps = self.index_map()
+        return np.bincount(taps[taps >= 0], minlength=self.size)
+
+    def first_inside(self) -> np.ndarray:
+        """Per output, the first window position past the low padding (may lie past the input).
+
+        PyTorch reports this position as the argmax of a window whose values
+        are all ``-inf`` (or that holds no input sample at all).
+
+        Examples
+        --------
+        >>> Axis(size=1, kernel=2, dilation=2, pad=(1, 1)).first_inside()
+        array([1])
+        """
+        start = np.arange(max(self.out_size, 0)) * self.stride - self.pad[0]
+        skipped = np.maximum(0, -(start // self.dilation))
+        first: np.ndarray = start + skipped * self.dilation
+        return first
+
+    def pool_divisors(self, count_include_pad: bool = True) -> np.ndarray:
+        """Per-output cell count an average pool divides by along this axis.
+
+        PyTorch counts the window clipped to the padded extent (a ceil_mode
+        window hanging past the high padding is cut there) when
+        ``count_include_pad``, and only the real samples otherwise. The
+        divisor of an N-d window is the product of its axes' divisors.
+
+        Examples
+        --------
+        >>> Axis(size=5, kernel=3, stride=2, pad=(1, 1), ceil_mode=True).pool_divisors()
+        array([3, 3, 3])
+        >>> Axis(size=5, kernel=3, stride=2, pad=(1, 1)).pool_divisors(count_include_pad=False)
+        array([2, 3, 2])
+        """
+        start = np.arange(max(self.out_size, 0)) * self.stride - self.pad[0]
+        stop = np.minimum(start + self.span, self.size + self.pad[1])
+        if not count_include_pad:
+            start, stop = np.maximum(start, 0), np.minimum(stop, self.size)
+        return stop - start
 
     # -- polyphase decomposition -------------------------------------------
     @property

@@ -1,0 +1,82 @@
+"""Separable linear resampling: one small matrix per axis, and its transpose.
+
+Every ``interpolate`` mode is, along each axis, an ``(out, in)`` matrix with
+a few non-zeros per row (:class:`convscope.core.resample.Taps`). Applied
+axis by axis it is one BLAS product per axis; the backward pass applies the
+transposes in reverse order. Selections (nearest modes) are gathers, exact
+for every dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import sparse
+
+from ..core.resample import Taps
+from .parallel import split_apply
+
+# Above this many matrix entries per input sample a dense product wastes more
+# multiplications than a gather of the taps costs.
+_DENSE_LIMIT = 512
+
+
+def _apply_axis(x: np.ndarray, axis: int, matrix: np.ndarray) -> np.ndarray:
+    """Multiply axis ``axis`` of ``x`` by ``matrix`` (``(out, in)``)."""
+    if axis == x.ndim - 1:
+        lead = x.reshape(-1, x.shape[-1])
+        out = np.empty((lead.shape[0], matrix.shape[0]), x.dtype)
+
+        def rows(a: int, b: int) -> None:
+            np.matmul(lead[a:b], matrix.T, out=out[a:b])
+
+        split_apply(lead.shape[0], lead.nbytes, rows)
+        return out.reshape(*x.shape[:-1], matrix.shape[0])
+    planes = int(np.prod(x.shape[:axis], dtype=np.int64))
+    blocks = x.reshape(planes, x.shape[axis], -1)
+    result: np.ndarray = np.matmul(matrix, blocks)
+    return result.reshape(*x.shape[:axis], matrix.shape[0], *x.shape[axis + 1 :])
+
+
+def _sparse(taps: Taps) -> sparse.csr_matrix:
+    rows = np.broadcast_to(np.arange(taps.out_size)[:, None], taps.index.shape)
+    used = taps.index >= 0
+    shape = (taps.out_size, taps.in_size)
+    return sparse.csr_matrix((taps.weight[used], (rows[used], taps.index[used])), shape=shape)
+
+
+def _apply_sparse(x: np.ndarray, axis: int, matrix: sparse.spmatrix) -> np.ndarray:
+    moved = np.moveaxis(x, axis, 0)
+    result = (matrix @ moved.reshape(moved.shape[0], -1)).astype(x.dtype, copy=False)
+    return np.moveaxis(result.reshape(matrix.shape[0], *moved.shape[1:]), 0, axis)
+
+
+def _linear_map(x: np.ndarray, axis: int, taps: Taps, transpose: bool) -> np.ndarray:
+    """``x`` times the taps' matrix (or its transpose) along ``axis``: dense BLAS when small."""
+    if taps.in_size * taps.out_size <= _DENSE_LIMIT * max(taps.in_size, taps.out_size):
+        dense = taps.matrix().astype(x.dtype)
+        return _apply_axis(x, axis, dense.T if transpose else dense)
+    matrix = _sparse(taps).astype(x.dtype)
+    return _apply_sparse(x, axis, matrix.T.tocsr() if transpose else matrix)
+
+
+def resample(x: np.ndarray, taps: Sequence[Taps]) -> np.ndarray:
+    """Apply ``taps[i]`` along trailing axis ``i`` of ``x`` (all trailing axes, in turn)."""
+    first = x.ndim - len(taps)
+    for offset, axis_taps in reversed(list(enumerate(taps))):
+        axis = first + offset
+        if axis_taps.is_selection():
+            x = np.take(x, axis_taps.index[:, 0], axis=axis)
+        else:
+            x = _linear_map(x, axis, axis_taps, transpose=False)
+    return x
+
+
+def resample_adjoint(g: np.ndarray, taps: Sequence[Taps]) -> np.ndarray:
+    """The transpose of :func:`resample`: the gradient with respect to its input."""
+    first = g.ndim - len(taps)
+    for offset, axis_taps in enumerate(taps):
+        axis = first + offset
+        g = _linear_map(g, axis, axis_taps, transpose=True)
+    return g

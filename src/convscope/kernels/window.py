@@ -1,0 +1,228 @@
+"""Separable window reductions: max, sum and their adjoints, one axis at a time.
+
+A pooling window is a product of per-axis windows, so a max or a sum over it
+is a chain of one-axis reductions. Along one axis, each tap ``t`` of an
+index map (``(out, taps)``, ``-1`` for padding) is one strided slice of the
+input for the outputs it reaches: the reduction is ``taps`` vectorised
+passes, never a loop over pixels.
+
+Max pooling keeps PyTorch's choice of argmax: the first maximum in
+row-major window order, except that a NaN always wins (the last NaN). A
+separable pass preserves both rules: along each axis the first strict
+maximum wins, and the earliest row holding the window's maximum holds its
+first occurrence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .parallel import split_apply
+
+Selection = slice | np.ndarray
+IndexMap = np.ndarray
+
+
+def _progression(values: np.ndarray) -> slice | None:
+    """``values`` as a slice, when they are an increasing arithmetic progression."""
+    if values.size == 1:
+        return slice(int(values[0]), int(values[0]) + 1)
+    step = int(values[1] - values[0])
+    if step > 0 and np.all(np.diff(values) == step):
+        return slice(int(values[0]), int(values[-1]) + 1, step)
+    return None
+
+
+def tap_selections(index: IndexMap) -> list[tuple[Selection, Selection]]:
+    """For each tap, ``(outputs, inputs)``: which outputs it reaches and the inputs they read.
+
+    Strided pooling gives slices (views); adaptive windows give index arrays.
+    """
+    selections: list[tuple[Selection, Selection]] = []
+    for column in index.T:
+        (outputs,) = np.nonzero(column >= 0)
+        if outputs.size == 0:
+            continue
+        inputs = column[outputs]
+        out_slice, in_slice = _progression(outputs), _progression(inputs)
+        if out_slice is not None and in_slice is not None and out_slice.step in (None, 1):
+            selections.append((out_slice, in_slice))
+        else:
+            selections.append((outputs, inputs))
+    return selections
+
+
+def _at(axis: int, selection: Selection) -> tuple[Any, ...]:
+    return (*(slice(None),) * axis, selection)
+
+
+def _lowest(dtype: np.dtype[Any]) -> Any:
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _planes(x: np.ndarray, spatial: int) -> np.ndarray:
+    """``x`` as ``(planes, *spatial)`` so threads can split the planes."""
+    return x.reshape((-1, *x.shape[x.ndim - spatial :]))
+
+
+def _per_plane(
+    x: np.ndarray, out_shape: tuple[int, ...], dtype: Any, work: Callable[[np.ndarray, np.ndarray], None]
+) -> np.ndarray:
+    out = np.empty(out_shape, dtype)
+    split_apply(x.shape[0], x.nbytes, lambda a, b: work(x[a:b], out[a:b]))
+    return out
+
+
+def max_reduce(x: np.ndarray, maps: Sequence[IndexMap]) -> np.ndarray:
+    """Max over the windows of the trailing ``len(maps)`` axes (values only)."""
+    spatial = len(maps)
+    planes = _planes(x, spatial)
+
+    def work(src: np.ndarray, dst: np.ndarray) -> None:
+        current = src
+        for axis in reversed(range(1, spatial + 1)):
+            index = maps[axis - 1]
+            shape = list(current.shape)
+            shape[axis] = index.shape[0]
+            reduced = np.full(shape, _lowest(x.dtype), x.dtype)
+            for outputs, inputs in tap_selections(index):
+                target = reduced[_at(axis, outputs)]
+                # np.maximum propagates NaN, as PyTorch's max pooling does
+                np.maximum(target, current[_at(axis, inputs)], out=target)
+                if isinstance(outputs, np.ndarray):
+                    reduced[_at(axis, outputs)] = target
+            current = reduced
+        dst[...] = current
+
+    out_shape = (planes.shape[0], *(m.shape[0] for m in maps))
+    return _per_plane(planes, out_shape, x.dtype, work).reshape(x.shape[: x.ndim - spatial] + out_shape[1:])
+
+
+def argmax_reduce(
+    x: np.ndarray, maps: Sequence[IndexMap], firsts: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Max over windows and, as PyTorch returns it, the flat per-plane index of each maximum.
+
+    ``firsts[i]`` holds, per output along axis ``i``, the first window
+    position past the padding: a window with nothing above ``-inf`` reports
+    the flat index of that corner, as PyTorch does.
+    """
+    spatial = len(maps)
+    planes = _planes(x, spatial)
+    plane_strides = np.cumprod((1, *planes.shape[:0:-1]))[::-1]
+    floating = x.dtype.kind == "f"
+    corner = np.zeros((1,) * (spatial + 1), np.int64)
+    for axis, first in enumerate(firsts, start=1):
+        shape = [1] * (spatial + 1)
+        shape[axis] = -1
+        corner = corner + first.reshape(shape) * int(plane_strides[axis])
+
+    def work(src: np.ndarray, values: np.ndarray, winners: np.ndarray) -> None:
+        current, flat = src, None
+        for axis in reversed(range(1, spatial + 1)):
+            index = maps[axis - 1]
+            shape = list(current.shape)
+            shape[axis] = index.shape[0]
+            best = np.full(shape, _lowest(x.dtype), x.dtype)
+            best_index = np.full(shape, -1, np.int64)
+            coordinate_shape = [1] * len(shape)
+            for outputs, inputs in tap_selections(index):
+                candidate = current[_at(axis, inputs)]
+                coordinate = np.arange(current.shape[axis])[inputs]
+                coordinate_shape[axis] = coordinate.size
+                candidate_index = coordinate.reshape(coordinate_shape) * int(plane_strides[axis])
+                if flat is not None:
+                    candidate_index = candidate_index + flat[_at(axis, inputs)]
+                held, held_index = best[_at(axis, outputs)], best_index[_at(axis, outputs)]
+                # a window's first real tap is taken whatever it holds; then strict >, or NaN
+                take = (candidate > held) | (held_index < 0)
+                if floating:
+                    take |= np.isnan(candidate)
+                best[_at(axis, outputs)] = np.where(take, candidate, held)
+                best_index[_at(axis, outputs)] = np.where(take, candidate_index, held_index)
+            current, flat = best, best_index
+        values[...] = current
+        winners[...] = flat
+        if floating:
+            empty = current == -np.inf
+            if empty.any():
+                winners[empty] = np.broadcast_to(corner, current.shape)[empty]
+
+    out_shape = (planes.shape[0], *(m.shape[0] for m in maps))
+    values = np.empty(out_shape, x.dtype)
+    winners = np.empty(out_shape, np.int64)
+    split_apply(
+        planes.shape[0], planes.nbytes, lambda a, b: work(planes[a:b], values[a:b], winners[a:b])
+    )
+    lead = x.shape[: x.ndim - spatial]
+    return values.reshape(lead + out_shape[1:]), winners.reshape(lead + out_shape[1:])
+
+
+def sum_reduce(x: np.ndarray, maps: Sequence[IndexMap]) -> np.ndarray:
+    """Sum over the windows of the trailing ``len(maps)`` axes."""
+    spatial = len(maps)
+    planes = _planes(x, spatial)
+
+    def work(src: np.ndarray, dst: np.ndarray) -> None:
+        current = src
+        for axis in reversed(range(1, spatial + 1)):
+            index = maps[axis - 1]
+            shape = list(current.shape)
+            shape[axis] = index.shape[0]
+            reduced = np.zeros(shape, x.dtype)
+            for outputs, inputs in tap_selections(index):
+                # each tap reaches each output once, so += is safe with index arrays too
+                reduced[_at(axis, outputs)] += current[_at(axis, inputs)]
+            current = reduced
+        dst[...] = current
+
+    out_shape = (planes.shape[0], *(m.shape[0] for m in maps))
+    return _per_plane(planes, out_shape, x.dtype, work).reshape(x.shape[: x.ndim - spatial] + out_shape[1:])
+
+
+def sum_scatter(g: np.ndarray, maps: Sequence[IndexMap], in_sizes: Sequence[int]) -> np.ndarray:
+    """Adjoint of :func:`sum_reduce`: each window's value added onto every cell it covers."""
+    spatial = len(maps)
+    planes = _planes(g, spatial)
+
+    def work(src: np.ndarray, dst: np.ndarray) -> None:
+        current = src
+        for axis in range(1, spatial + 1):
+            shape = list(current.shape)
+            shape[axis] = in_sizes[axis - 1]
+            spread = np.zeros(shape, g.dtype)
+            for outputs, inputs in tap_selections(maps[axis - 1]):
+                if isinstance(inputs, slice):
+                    spread[_at(axis, inputs)] += current[_at(axis, outputs)]
+                else:  # adaptive windows: several outputs may share an input
+                    moved = np.moveaxis(spread, axis, 0)
+                    np.add.at(moved, inputs, np.moveaxis(current[_at(axis, outputs)], axis, 0))
+            current = spread
+        dst[...] = current
+
+    out_shape = (planes.shape[0], *in_sizes)
+    return _per_plane(planes, out_shape, g.dtype, work).reshape(g.shape[: g.ndim - spatial] + tuple(in_sizes))
+
+
+def scatter_to_indices(g: np.ndarray, indices: np.ndarray, plane_shape: Sequence[int]) -> np.ndarray:
+    """Add ``g`` onto the flat per-plane ``indices`` of planes of ``plane_shape`` (argmax adjoint)."""
+    spatial = len(plane_shape)
+    lead = g.shape[: g.ndim - spatial]
+    planes = int(np.prod(lead, dtype=np.int64))
+    plane_size = int(np.prod(plane_shape, dtype=np.int64))
+    flat = (indices.reshape(planes, -1) + (np.arange(planes) * plane_size)[:, None]).ravel()
+    summed = np.bincount(flat, weights=g.reshape(-1).astype(np.float64), minlength=planes * plane_size)
+    return summed.astype(g.dtype, copy=False).reshape(*lead, *plane_shape)
+
+
+def place_at_indices(values: np.ndarray, indices: np.ndarray, plane_shape: Sequence[int]) -> np.ndarray:
+    """Zeros of ``plane_shape`` per plane with ``values`` written at the flat ``indices`` (unpooling)."""
+    spatial = len(plane_shape)
+    lead = values.shape[: values.ndim - spatial]
+    planes = int(np.prod(lead, dtype=np.int64))
+    out = np.zeros((planes, int(np.prod(plane_shape, dtype=np.int64))), values.dtype)
+    np.put_along_axis(out, indices.reshape(planes, -1), values.reshape(planes, -1), axis=1)
+    return out.reshape(*lead, *plane_shape)
