@@ -15,7 +15,6 @@ import numpy as np
 from scipy import sparse
 
 from ..core.resample import Taps
-from .parallel import split_apply
 
 # Above this many matrix entries per input sample a dense product wastes more
 # multiplications than a gather of the taps costs.
@@ -24,14 +23,8 @@ _DENSE_LIMIT = 512
 
 def _apply_axis(x: np.ndarray, axis: int, matrix: np.ndarray) -> np.ndarray:
     """Multiply axis ``axis`` of ``x`` by ``matrix`` (``(out, in)``)."""
-    if axis == x.ndim - 1:
-        lead = x.reshape(-1, x.shape[-1])
-        out = np.empty((lead.shape[0], matrix.shape[0]), x.dtype)
-
-        def rows(a: int, b: int) -> None:
-            np.matmul(lead[a:b], matrix.T, out=out[a:b])
-
-        split_apply(lead.shape[0], lead.nbytes, rows)
+    if axis == x.ndim - 1:  # one GEMM; BLAS threads it
+        out: np.ndarray = x.reshape(-1, x.shape[-1]) @ matrix.T
         return out.reshape(*x.shape[:-1], matrix.shape[0])
     planes = int(np.prod(x.shape[:axis], dtype=np.int64))
     blocks = x.reshape(planes, x.shape[axis], -1)

@@ -36,6 +36,52 @@ def _progression(values: np.ndarray) -> slice | None:
     return None
 
 
+def _affine(index: IndexMap) -> tuple[np.ndarray, int]:
+    """``(base, step)`` with ``index[o, t] == base[o] + t * step`` wherever ``index`` is valid.
+
+    Window maps (strided and adaptive alike) are affine in the tap.
+    """
+    valid = index >= 0
+    first = np.argmax(valid, axis=1)
+    last = index.shape[1] - 1 - np.argmax(valid[:, ::-1], axis=1)
+    rows = np.arange(index.shape[0])
+    spread = np.nonzero(last > first)[0]
+    step = 1
+    if spread.size:
+        o = spread[0]
+        step = int(index[o, last[o]] - index[o, first[o]]) // int(last[o] - first[o])
+    base = index[rows, first] - first * step
+    return base, step
+
+
+def _blend(target: np.ndarray, axis: int, outputs: Selection, value: Any, take: np.ndarray) -> None:
+    """``target[outputs] = where(take, value, target[outputs])`` along ``axis``, for integer arrays.
+
+    Written as ``target += take * (value - target)``: a masked copy or
+    ``np.where`` with an unpredictable mask is several times slower.
+    """
+    held = target[_at(axis, outputs)]
+    change = np.subtract(value, held, dtype=target.dtype)
+    change *= take
+    held += change
+    if not isinstance(outputs, slice):
+        target[_at(axis, outputs)] = held
+
+
+def _raise_to(target: np.ndarray, axis: int, outputs: Selection, value: np.ndarray) -> None:
+    """``target[outputs] = maximum(target[outputs], value)``; NaN propagates, as in PyTorch."""
+    if isinstance(outputs, slice):
+        held = target[_at(axis, outputs)]
+        np.maximum(held, value, out=held)
+    else:
+        target[_at(axis, outputs)] = np.maximum(target[_at(axis, outputs)], value)
+
+
+def _valid_taps(index: IndexMap) -> list[int]:
+    """The taps that reach at least one output (those :func:`tap_selections` lists, in order)."""
+    return [t for t in range(index.shape[1]) if (index[:, t] >= 0).any()]
+
+
 def tap_selections(index: IndexMap) -> list[tuple[Selection, Selection]]:
     """For each tap, ``(outputs, inputs)``: which outputs it reaches and the inputs they read.
 
@@ -120,30 +166,49 @@ def argmax_reduce(
         shape[axis] = -1
         corner = corner + first.reshape(shape) * int(plane_strides[axis])
 
+    nan_possible = floating and bool(np.isnan(x).any())
+    affine = [_affine(index) for index in maps]
+
     def work(src: np.ndarray, values: np.ndarray, winners: np.ndarray) -> None:
-        current, flat = src, None
+        # Each pass carries, beside the running maxima, the winning taps of the
+        # axes already reduced as one mixed-radix code: copying a small code
+        # along with each value is far cheaper than gathering positions.
+        current: np.ndarray = src
+        code: np.ndarray | None = None
         for axis in reversed(range(1, spatial + 1)):
             index = maps[axis - 1]
             shape = list(current.shape)
             shape[axis] = index.shape[0]
-            best = np.full(shape, _lowest(x.dtype), x.dtype)
-            best_index = np.full(shape, -1, np.int64)
-            coordinate_shape = [1] * len(shape)
-            for outputs, inputs in tap_selections(index):
+            best = np.full(shape, -np.inf if floating else _lowest(x.dtype), x.dtype)
+            along = [1] * len(shape)
+            along[axis] = -1
+            tap_type = np.int8 if index.shape[1] < 128 else np.int32
+            first_valid = np.argmax(index >= 0, axis=1).astype(tap_type)
+            best_tap = np.broadcast_to(first_valid.reshape(along), shape).copy()
+            best_code = None if code is None else np.zeros(shape, np.int32)
+            for tap, (outputs, inputs) in zip(_valid_taps(index), tap_selections(index)):
                 candidate = current[_at(axis, inputs)]
-                coordinate = np.arange(current.shape[axis])[inputs]
-                coordinate_shape[axis] = coordinate.size
-                candidate_index = coordinate.reshape(coordinate_shape) * int(plane_strides[axis])
-                if flat is not None:
-                    candidate_index = candidate_index + flat[_at(axis, inputs)]
-                held, held_index = best[_at(axis, outputs)], best_index[_at(axis, outputs)]
-                # a window's first real tap is taken whatever it holds; then strict >, or NaN
-                take = (candidate > held) | (held_index < 0)
-                if floating:
+                take = candidate > best[_at(axis, outputs)]
+                if nan_possible:
                     take |= np.isnan(candidate)
-                best[_at(axis, outputs)] = np.where(take, candidate, held)
-                best_index[_at(axis, outputs)] = np.where(take, candidate_index, held_index)
-            current, flat = best, best_index
+                _raise_to(best, axis, outputs, candidate)
+                _blend(best_tap, axis, outputs, tap, take)
+                if best_code is not None and code is not None:
+                    _blend(best_code, axis, outputs, code[_at(axis, inputs)], take)
+            taps = index.shape[1]
+            code = best_tap.astype(np.int32) if best_code is None else best_code * taps + best_tap
+            current = best
+        assert code is not None
+        flat = np.zeros(current.shape, np.int64)
+        for axis in range(1, spatial + 1):
+            taps = maps[axis - 1].shape[1]
+            tap = code if axis == spatial else code % taps
+            code = code // taps
+            base, step = affine[axis - 1]
+            along = [1] * current.ndim
+            along[axis] = -1
+            position = np.maximum(base.reshape(along) + tap * step, 0)
+            flat += position * int(plane_strides[axis])
         values[...] = current
         winners[...] = flat
         if floating:
@@ -223,6 +288,15 @@ def place_at_indices(values: np.ndarray, indices: np.ndarray, plane_shape: Seque
     spatial = len(plane_shape)
     lead = values.shape[: values.ndim - spatial]
     planes = int(np.prod(lead, dtype=np.int64))
-    out = np.zeros((planes, int(np.prod(plane_shape, dtype=np.int64))), values.dtype)
-    np.put_along_axis(out, indices.reshape(planes, -1), values.reshape(planes, -1), axis=1)
+    plane_size = int(np.prod(plane_shape, dtype=np.int64))
+    out = np.zeros(planes * plane_size, values.dtype)
+    index = indices.reshape(planes, -1)
+    source = values.reshape(planes, -1)
+
+    def work(a: int, b: int) -> None:
+        # one flat scatter per chunk of planes; 1-d fancy assignment is the fast path
+        flat = (index[a:b] + (np.arange(a, b) * plane_size)[:, None]).ravel()
+        out[flat] = source[a:b].ravel()
+
+    split_apply(planes, out.nbytes, work)
     return out.reshape(*lead, *plane_shape)
