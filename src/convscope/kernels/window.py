@@ -202,12 +202,12 @@ def argmax_reduce(
         flat = np.zeros(current.shape, np.int64)
         for axis in range(1, spatial + 1):
             taps = maps[axis - 1].shape[1]
-            tap = code if axis == spatial else code % taps
+            winning_tap = code if axis == spatial else code % taps
             code = code // taps
             base, step = affine[axis - 1]
             along = [1] * current.ndim
             along[axis] = -1
-            position = np.maximum(base.reshape(along) + tap * step, 0)
+            position = np.maximum(base.reshape(along) + winning_tap * step, 0)
             flat += position * int(plane_strides[axis])
         values[...] = current
         winners[...] = flat
