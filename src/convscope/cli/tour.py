@@ -17,7 +17,7 @@ import numpy as np
 
 import convscope
 import convscope.functional as F
-from convscope.core import Axis, conv_geometry
+from convscope.core import Axis, Interpolation, conv_geometry, interpolation_taps
 
 
 @dataclass
@@ -149,6 +149,88 @@ def _as_matrix() -> Stop:
     return stop
 
 
+def _upsampling() -> Stop:
+    stop = Stop("000", "Up-sampling by interpolation: nearest and bilinear, align_corners True and False")
+    x = np.arange(1.0, 5.0).reshape(1, 1, 2, 2)
+    stop.say(f"input arange(1, 5) as 2x2: {x[0, 0].tolist()}")
+    results = {
+        "UpsamplingNearest2d(scale_factor=2)": F.upsample_nearest(x, scale_factor=2),
+        "UpsamplingBilinear2d(scale_factor=2) = bilinear, align_corners=True": F.upsample_bilinear(
+            x, scale_factor=2
+        ),
+        "Upsample(scale_factor=2, mode='bilinear', align_corners=False)": F.interpolate(
+            x, scale_factor=2, mode="bilinear", align_corners=False
+        ),
+    }
+    for name, out in results.items():
+        stop.say(f"{name}:")
+        stop.say(_matrix(out[0, 0]))
+        stop.facts[name] = out[0, 0].tolist()
+    for corners in (True, False):
+        taps = interpolation_taps(Interpolation.LINEAR, 2, 4, align_corners=corners)
+        stop.say(
+            f"each axis is a 4x2 interpolation matrix (align_corners={corners}); "
+            "the image is M @ X @ M^T and the gradient M^T @ G @ M:"
+        )
+        stop.say(_matrix(taps.matrix()))
+        stop.facts[f"matrix align_corners={corners}"] = taps.matrix().tolist()
+    return stop
+
+
+def _pooling_and_unpooling() -> Stop:
+    stop = Stop("001", "Pooling down, unpooling up: max, average and stochastic")
+    x = np.array([[1.0, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]).reshape(1, 1, 4, 4)
+    stop.say(f"input 4x4: {x[0, 0].tolist()}; 2x2 windows, stride 2")
+    pooled, where = F.max_pool2d(x, 2, return_indices=True)
+    mean = F.avg_pool2d(x, 2)
+    expected = F.stochastic_pool2d(x, 2, training=False)
+    sampled = F.stochastic_pool2d(x, 2, rng=0)
+    stop.say(f"max pooling {pooled[0, 0].tolist()} (flat indices {where[0, 0].tolist()})")
+    stop.say(f"average pooling {mean[0, 0].tolist()}")
+    stop.say(
+        f"stochastic pooling: one draw (seed 0) {sampled[0, 0].tolist()}; "
+        f"its expectation sum(a^2)/sum(a) {expected[0, 0].round(3).tolist()}"
+    )
+    unpooled = F.max_unpool2d(pooled, where, 2)
+    spread = F.avg_unpool2d(mean, 2)
+    stop.say("max unpooling: each maximum back in its cell, zeros elsewhere")
+    stop.say(_matrix(unpooled[0, 0]))
+    stop.say("average unpooling: each average spread over its window")
+    stop.say(_matrix(spread[0, 0]))
+    _, pullback = convscope.vjp(F.max_pool2d, x, kernel_size=2)
+    routed = pullback(np.ones((1, 1, 2, 2)))[0]
+    same = routed is not None and np.array_equal(routed, unpooled != 0)
+    stop.say(f"the gradient of max pooling is max unpooling of the cotangent: {same}")
+    stop.facts.update(
+        max_pool=pooled[0, 0].tolist(),
+        indices=where[0, 0].tolist(),
+        avg_pool=mean[0, 0].tolist(),
+        stochastic_expectation=expected[0, 0].tolist(),
+        max_unpool=unpooled[0, 0].tolist(),
+        avg_unpool=spread[0, 0].tolist(),
+    )
+    return stop
+
+
+def _three_upsamplers() -> Stop:
+    stop = Stop("001", "Up-sampling without a checkerboard: interpolation and pixel shuffle vs transposed convolution")
+    ones = np.ones((1, 1, 3, 3))
+    bilinear = F.interpolate(ones, scale_factor=2, mode="bilinear")
+    transposed = F.conv_transpose2d(ones, np.ones((1, 1, 3, 3)), stride=2, padding=1, output_padding=1)
+    shuffled = F.pixel_shuffle(np.ones((1, 4, 3, 3)), 2)
+    for name, out in (
+        ("bilinear x2", bilinear),
+        ("transposed conv k3 s2 (ones)", transposed),
+        ("pixel shuffle of 4 channels", shuffled),
+    ):
+        values = np.unique(out.round(6))
+        verdict = "flat" if values.size == 1 else f"uneven: {values.tolist()}"
+        stop.say(f"{name} on a constant 3x3 -> {out.shape[-2:]}: {verdict}")
+        stop.facts[name] = values.tolist()
+    stop.say("a constant stays constant under interpolation and sub-pixel shuffling; k3 s2 overlap does not")
+    return stop
+
+
 STOPS: list[Callable[[], Stop]] = [
     _conv_shapes,
     _transposed_shapes,
@@ -156,6 +238,9 @@ STOPS: list[Callable[[], Stop]] = [
     _dilated,
     _grouped_and_separable,
     _as_matrix,
+    _upsampling,
+    _pooling_and_unpooling,
+    _three_upsamplers,
 ]
 
 

@@ -6,6 +6,7 @@ split and tap index in the library comes from here.
 
 from .axis import Axis, Phase
 from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry
+from .resample import Interpolation, Taps, adaptive_taps, interpolation_taps, scaled_size
 from .padding import (
     PadMode,
     SameConvention,
@@ -18,13 +19,18 @@ from .padding import (
 __all__ = [
     "Axis",
     "ConvGeometry",
+    "Interpolation",
     "PadMode",
     "Phase",
     "SameConvention",
+    "Taps",
+    "adaptive_taps",
     "conv_geometry",
     "conv_transpose_geometry",
+    "interpolation_taps",
     "resolve_padding",
     "same_pad_total",
+    "scaled_size",
     "source_index",
     "split_same",
 ]

@@ -107,8 +107,8 @@ class GridAxis:
     >>> ax = GridAxis(4, align_corners=False, padding=GridPadding.REFLECTION)
     >>> ax.unnormalize(np.array([-1.0, 0.0, 1.0]))
     array([-0.5,  1.5,  3.5])
-    >>> ax.source(np.array([-1.25, 1.5]))  # reflected at -0.5 and 3.5, then clipped
-    array([0., 2.])
+    >>> ax.source(np.array([-1.25, 1.5]))  # -1 and 4.5 reflected at -0.5 and 3.5, then clipped
+    array([0. , 2.5])
     """
 
     size: int

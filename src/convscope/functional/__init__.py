@@ -9,6 +9,7 @@ from .conv import (
     conv_transpose3d,
 )
 from .fold import fold, unfold
+from .grid import affine_grid, grid_sample
 from .pad import pad
 from .pool import (
     adaptive_avg_pool1d,
@@ -52,6 +53,7 @@ __all__ = [
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
     "adaptive_max_pool3d",
+    "affine_grid",
     "avg_pool1d",
     "avg_pool2d",
     "avg_pool3d",
@@ -65,6 +67,7 @@ __all__ = [
     "conv_transpose2d",
     "conv_transpose3d",
     "fold",
+    "grid_sample",
     "interpolate",
     "lp_pool1d",
     "lp_pool2d",
