@@ -213,7 +213,9 @@ def _pooling_and_unpooling() -> Stop:
 
 
 def _three_upsamplers() -> Stop:
-    stop = Stop("001", "Up-sampling without a checkerboard: interpolation and pixel shuffle vs transposed convolution")
+    stop = Stop(
+        "001", "Up-sampling without a checkerboard: interpolation and pixel shuffle vs transposed convolution"
+    )
     ones = np.ones((1, 1, 3, 3))
     bilinear = F.interpolate(ones, scale_factor=2, mode="bilinear")
     transposed = F.conv_transpose2d(ones, np.ones((1, 1, 3, 3)), stride=2, padding=1, output_padding=1)

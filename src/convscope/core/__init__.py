@@ -6,7 +6,6 @@ split and tap index in the library comes from here.
 
 from .axis import Axis, Phase
 from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry
-from .resample import Interpolation, Taps, adaptive_taps, interpolation_taps, scaled_size
 from .padding import (
     PadMode,
     SameConvention,
@@ -15,6 +14,7 @@ from .padding import (
     source_index,
     split_same,
 )
+from .resample import Interpolation, Taps, adaptive_taps, interpolation_taps, scaled_size
 
 __all__ = [
     "Axis",
