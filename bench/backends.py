@@ -25,6 +25,7 @@ _STANDIN_OPS = (
     "max_pool2d",
     "avg_pool2d",
     "interpolate",
+    "max_unpool2d",
 )
 
 
@@ -55,6 +56,11 @@ def _missing_vjp(*args: Any, **kwargs: Any) -> Any:
     raise AttributeError("convscope.vjp does not exist (yet)")
 
 
+def _tensor_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """NumPy keyword arguments (max_unpool's indices) as tensors, for the torch stand-in."""
+    return {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+
+
 def _standin_op(name: str) -> Callable[..., np.ndarray]:
     t_op = getattr(torch.nn.functional, name)
 
@@ -62,7 +68,7 @@ def _standin_op(name: str) -> Callable[..., np.ndarray]:
     def op(*args: Any, **kwargs: Any) -> np.ndarray:
         targs = [torch.from_numpy(np.asarray(a)) if isinstance(a, np.ndarray) else a for a in args]
         with torch.no_grad():
-            return np.asarray(t_op(*targs, **kwargs).numpy())
+            return np.asarray(t_op(*targs, **_tensor_kwargs(kwargs)).numpy())
 
     op._torch_op = t_op  # type: ignore[attr-defined]
     return op
@@ -73,7 +79,7 @@ def _standin_vjp(
 ) -> tuple[np.ndarray, Callable[..., Any]]:
     t_op = fn._torch_op  # type: ignore[attr-defined]
     ts = [torch.from_numpy(np.asarray(p)).requires_grad_() for p in primals]
-    out = t_op(*ts, **params)
+    out = t_op(*ts, **_tensor_kwargs(params))
 
     def pullback(cotangent: Any) -> tuple[np.ndarray, ...]:
         grads = torch.autograd.grad(out, ts, torch.from_numpy(np.asarray(cotangent)))

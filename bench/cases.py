@@ -74,6 +74,107 @@ def _torch_copy(a: np.ndarray, requires_grad: bool = False) -> torch.Tensor:
     return t.requires_grad_() if requires_grad else t
 
 
+def op_forward(op: str, x_shape: Sequence[int], **params: Any) -> Builder:
+    """Builder for a one-input operator ``F.<op>(x, **params)`` (pooling, resampling)."""
+
+    def build(impl: Any, rng: np.random.Generator) -> tuple[Fn, Fn]:
+        x = _randn(rng, x_shape)
+        xt = _torch_copy(x)
+        t_op = getattr(torch.nn.functional, op)
+        functional = impl.functional
+
+        def cs_fn() -> Any:
+            return getattr(functional, op)(x, **params)
+
+        def torch_fn() -> Any:
+            with torch.no_grad():
+                return t_op(xt, **params)
+
+        return cs_fn, torch_fn
+
+    return build
+
+
+def op_backward(op: str, x_shape: Sequence[int], **params: Any) -> Builder:
+    """Builder for the input gradient of ``F.<op>(x, **params)``, forward included."""
+
+    def build(impl: Any, rng: np.random.Generator) -> tuple[Fn, Fn]:
+        x = _randn(rng, x_shape)
+        xt = _torch_copy(x, True)
+        t_op = getattr(torch.nn.functional, op)
+        with torch.no_grad():
+            out_shape = tuple(t_op(xt, **params).shape)
+        g = _randn(rng, out_shape)
+        gt = _torch_copy(g)
+        functional, vjp = impl.functional, impl.vjp
+
+        def cs_fn() -> Any:
+            _, pullback = vjp(getattr(functional, op), x, **params)
+            return tuple(pullback(g))
+
+        def torch_fn() -> Any:
+            return torch.autograd.grad(t_op(xt, **params), (xt,), gt)
+
+        return cs_fn, torch_fn
+
+    return build
+
+
+def _pooled_with_indices(
+    rng: np.random.Generator, x_shape: Sequence[int], kernel_size: int, stride: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """torch's max_pool2d of a random input: the values and indices max_unpool2d takes."""
+    with torch.no_grad():
+        y, idx = torch.nn.functional.max_pool2d(
+            _torch_copy(_randn(rng, x_shape)), kernel_size, stride, return_indices=True
+        )
+    return y.numpy(), idx.numpy()
+
+
+def max_unpool2d_forward(x_shape: Sequence[int], kernel_size: int, stride: int) -> Builder:
+    """``F.max_unpool2d(y, idx, ...)`` with ``(y, idx)`` from torch's max_pool2d of ``x_shape``."""
+
+    def build(impl: Any, rng: np.random.Generator) -> tuple[Fn, Fn]:
+        y, idx = _pooled_with_indices(rng, x_shape, kernel_size, stride)
+        yt, it = _torch_copy(y), _torch_copy(idx)
+        functional = impl.functional
+
+        def cs_fn() -> Any:
+            return functional.max_unpool2d(y, idx, kernel_size, stride)
+
+        def torch_fn() -> Any:
+            with torch.no_grad():
+                return torch.nn.functional.max_unpool2d(yt, it, kernel_size, stride)
+
+        return cs_fn, torch_fn
+
+    return build
+
+
+def max_unpool2d_backward(x_shape: Sequence[int], kernel_size: int, stride: int) -> Builder:
+    """The input gradient of max_unpool2d, forward included (indices by keyword, not a primal)."""
+
+    def build(impl: Any, rng: np.random.Generator) -> tuple[Fn, Fn]:
+        y, idx = _pooled_with_indices(rng, x_shape, kernel_size, stride)
+        yt, it = _torch_copy(y, True), _torch_copy(idx)
+        t_op = torch.nn.functional.max_unpool2d
+        g = _randn(rng, x_shape)
+        gt = _torch_copy(g)
+        functional, vjp = impl.functional, impl.vjp
+
+        def cs_fn() -> Any:
+            _, pullback = vjp(functional.max_unpool2d, y, indices=idx, kernel_size=kernel_size, stride=stride)
+            return tuple(pullback(g))
+
+        def torch_fn() -> Any:
+            out = t_op(yt, indices=it, kernel_size=kernel_size, stride=stride)
+            return torch.autograd.grad(out, (yt,), gt)
+
+        return cs_fn, torch_fn
+
+    return build
+
+
 def conv_forward(op: str, x_shape: Sequence[int], w_shape: Sequence[int], **params: Any) -> Builder:
     """Builder for ``F.<op>(x, w, **params)`` (no bias)."""
 
@@ -123,6 +224,56 @@ def conv_backward(op: str, x_shape: Sequence[int], w_shape: Sequence[int], **par
     return build
 
 
+
+def _grid(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
+    """Sampling points uniform in [-1, 1], the range of a spatial transformer's grid."""
+    return rng.uniform(-1.0, 1.0, tuple(shape)).astype(np.float32)
+
+
+def grid_sample_forward(x_shape: Sequence[int], grid_shape: Sequence[int], **params: Any) -> Builder:
+    """Builder for ``F.grid_sample(x, grid, **params)``."""
+
+    def build(impl: Any, rng: np.random.Generator) -> tuple[Fn, Fn]:
+        x, grid = _randn(rng, x_shape), _grid(rng, grid_shape)
+        xt, gt = _torch_copy(x), _torch_copy(grid)
+        functional = impl.functional
+
+        def cs_fn() -> Any:
+            return functional.grid_sample(x, grid, **params)
+
+        def torch_fn() -> Any:
+            with torch.no_grad():
+                return torch.nn.functional.grid_sample(xt, gt, **params)
+
+        return cs_fn, torch_fn
+
+    return build
+
+
+def grid_sample_backward(x_shape: Sequence[int], grid_shape: Sequence[int], **params: Any) -> Builder:
+    """Builder for the input and grid gradients of ``F.grid_sample(x, grid, **params)``, forward included."""
+
+    def build(impl: Any, rng: np.random.Generator) -> tuple[Fn, Fn]:
+        x, grid = _randn(rng, x_shape), _grid(rng, grid_shape)
+        xt, gt = _torch_copy(x, True), _torch_copy(grid, True)
+        t_op = torch.nn.functional.grid_sample
+        with torch.no_grad():
+            out_shape = tuple(t_op(xt, gt, **params).shape)
+        g = _randn(rng, out_shape)
+        g_t = _torch_copy(g)
+        functional, vjp = impl.functional, impl.vjp
+
+        def cs_fn() -> Any:
+            _, pullback = vjp(functional.grid_sample, x, grid, **params)
+            return tuple(pullback(g))
+
+        def torch_fn() -> Any:
+            return torch.autograd.grad(t_op(xt, gt, **params), (xt, gt), g_t)
+
+        return cs_fn, torch_fn
+
+    return build
+
 CASES: list[Case] = [
     # -- forward convolutions (ResNet/DeepLab-like layer shapes) ------------
     Case("conv2d 3x3 64->64 56x56 b8 p1", "forward",
@@ -156,6 +307,38 @@ CASES: list[Case] = [
     Case("backward conv2d 3x3 s2 128->256 28x28 b8 p1", "backward",
          conv_backward("conv2d", (8, 128, 28, 28), (256, 128, 3, 3), stride=2, padding=1),
          direction="backward"),
+    # -- pooling and resampling (ResNet stem pool, decoder up-sampling) -----
+    Case("max_pool2d 3x3 s2 p1 64ch 112x112 b8", "pool-resample",
+         op_forward("max_pool2d", (8, 64, 112, 112), kernel_size=3, stride=2, padding=1)),
+    Case("avg_pool2d 3x3 s2 64ch 112x112 b8", "pool-resample",
+         op_forward("avg_pool2d", (8, 64, 112, 112), kernel_size=3, stride=2)),
+    Case("interpolate bilinear x2 64ch 56x56 b8", "pool-resample",
+         op_forward("interpolate", (8, 64, 56, 56), scale_factor=2, mode="bilinear", align_corners=False)),
+    Case("interpolate bicubic x2 64ch 56x56 b8", "pool-resample",
+         op_forward("interpolate", (8, 64, 56, 56), scale_factor=2, mode="bicubic", align_corners=False)),
+    Case("max_unpool2d 2x2 s2 64ch 56x56->112x112 b8", "pool-resample",
+         max_unpool2d_forward((8, 64, 112, 112), kernel_size=2, stride=2)),
+    Case("backward max_pool2d 3x3 s2 p1 64ch 112x112 b8", "pool-resample-backward",
+         op_backward("max_pool2d", (8, 64, 112, 112), kernel_size=3, stride=2, padding=1),
+         direction="backward"),
+    Case("backward avg_pool2d 3x3 s2 64ch 112x112 b8", "pool-resample-backward",
+         op_backward("avg_pool2d", (8, 64, 112, 112), kernel_size=3, stride=2),
+         direction="backward"),
+    Case("backward interpolate bilinear x2 64ch 56x56 b8", "pool-resample-backward",
+         op_backward("interpolate", (8, 64, 56, 56), scale_factor=2, mode="bilinear", align_corners=False),
+         direction="backward"),
+    Case("backward interpolate bicubic x2 64ch 56x56 b8", "pool-resample-backward",
+         op_backward("interpolate", (8, 64, 56, 56), scale_factor=2, mode="bicubic", align_corners=False),
+         direction="backward"),
+    Case("backward max_unpool2d 2x2 s2 64ch 56x56->112x112 b8", "pool-resample-backward",
+         max_unpool2d_backward((8, 64, 112, 112), kernel_size=2, stride=2),
+         direction="backward"),
+    # -- grid_sample (spatial transformer sampling) ------------------------
+    Case("grid_sample bilinear zeros 64ch 56x56 b8", "grid",
+         grid_sample_forward((8, 64, 56, 56), (8, 56, 56, 2), align_corners=False)),
+    Case("backward grid_sample bilinear zeros 64ch 56x56 b8", "grid",
+         grid_sample_backward((8, 64, 56, 56), (8, 56, 56, 2), align_corners=False),
+         direction="backward"),
 ]  # fmt: skip
 
 
@@ -165,6 +348,9 @@ TARGETS: list[Target] = [
     Target("transposed: geometric mean <= 1.5", ("transposed",), "geomean", 1.5),
     Target("backward: geometric mean <= 2.0", ("backward",), "geomean", 2.0),
     Target("large-kernel: every case < 1.0", ("large-kernel",), "max", 1.0, strict=True),
+    Target("pool-resample: every case <= 2.0", ("pool-resample", "pool-resample-backward"), "max", 2.0),
+    Target("pool-resample: geometric mean <= 1.5", ("pool-resample",), "geomean", 1.5),
+    Target("pool-resample-backward: geometric mean <= 1.5", ("pool-resample-backward",), "geomean", 1.5),
 ]
 
 # Outputs must agree with torch to this max relative difference

@@ -8,6 +8,7 @@ arguments -- and a pattern the convscope message must contain.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,8 @@ W = _arr(3, 2, 3, 3)  # conv2d weight (3 out, 2 in)
 WT = _arr(2, 3, 3, 3)  # conv_transpose2d weight (2 in, 3 out)
 X1 = _arr(1, 2, 5)  # 1-d signal of length 5
 COLS = _arr(1, 12, 5)  # fold input
+# a max_pool2d result and its indices, from torch, for the max_unpool refusals (4x4 planes)
+Y_POOL, IDX_POOL = (t.numpy() for t in TF.max_pool2d(T(X[:, :, :4, :4]), 2, return_indices=True))
 
 
 @dataclass
@@ -55,6 +58,17 @@ def _module_conv2d(x, w, padding, padding_mode):
         bias=False,
     ).double()
     return torch.func.functional_call(m, {"weight": T(w)}, (T(x),))
+
+
+def _torch_deprecated(name, *args, **kwargs):
+    """torch's deprecated ``upsample*`` functions, their deprecation warning silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return getattr(TF, name)(*args, **kwargs)
+
+
+X3 = _arr(1, 2, 6)  # interpolate: 1-d signal
+X5 = _arr(1, 1, 3, 3, 3)  # interpolate: volume
 
 
 CASES = [
@@ -457,6 +471,549 @@ CASES = [
         lambda: F.unfold(_arr(1, 2, 4, 5), 2, padding=-1),
         lambda: TF.unfold(T(_arr(1, 2, 4, 5)), 2, padding=-1),
         r"padding",
+    ),
+    # -- interpolate / upsample / pixel_shuffle ------------------------------
+    Refusal(
+        "interpolate_size_and_scale_factor",
+        lambda: F.interpolate(X, size=3, scale_factor=2),
+        lambda: TF.interpolate(T(X), size=3, scale_factor=2),
+        r"size|scale_factor",
+    ),
+    Refusal(
+        "interpolate_neither_size_nor_scale_factor",
+        lambda: F.interpolate(X),
+        lambda: TF.interpolate(T(X)),
+        r"size|scale_factor",
+    ),
+    Refusal(
+        "interpolate_align_corners_with_nearest",
+        lambda: F.interpolate(X, scale_factor=2, align_corners=True),
+        lambda: TF.interpolate(T(X), scale_factor=2, align_corners=True),
+        r"align_corners",
+    ),
+    Refusal(
+        "interpolate_align_corners_false_with_area",
+        lambda: F.interpolate(X, size=3, mode="area", align_corners=False),
+        lambda: TF.interpolate(T(X), size=3, mode="area", align_corners=False),
+        r"align_corners",
+    ),
+    Refusal(
+        "interpolate_align_corners_with_nearest_exact",
+        lambda: F.interpolate(X, size=3, mode="nearest-exact", align_corners=True),
+        lambda: TF.interpolate(T(X), size=3, mode="nearest-exact", align_corners=True),
+        r"align_corners",
+    ),
+    Refusal(
+        "interpolate_bilinear_on_3d",
+        lambda: F.interpolate(X3, size=3, mode="bilinear"),
+        lambda: TF.interpolate(T(X3), size=3, mode="bilinear"),
+        r"input|mode|bilinear|dim",
+    ),
+    Refusal(
+        "interpolate_bilinear_on_5d",
+        lambda: F.interpolate(X5, size=2, mode="bilinear"),
+        lambda: TF.interpolate(T(X5), size=2, mode="bilinear"),
+        r"input|mode|bilinear|dim",
+    ),
+    Refusal(
+        "interpolate_trilinear_on_4d",
+        lambda: F.interpolate(X, size=3, mode="trilinear"),
+        lambda: TF.interpolate(T(X), size=3, mode="trilinear"),
+        r"input|mode|trilinear|dim",
+    ),
+    Refusal(
+        "interpolate_linear_on_4d",
+        lambda: F.interpolate(X, size=3, mode="linear"),
+        lambda: TF.interpolate(T(X), size=3, mode="linear"),
+        r"input|mode|linear|dim",
+    ),
+    Refusal(
+        "interpolate_bicubic_on_3d",
+        lambda: F.interpolate(X3, size=3, mode="bicubic"),
+        lambda: TF.interpolate(T(X3), size=3, mode="bicubic"),
+        r"input|mode|bicubic|dim",
+    ),
+    Refusal(
+        "interpolate_bicubic_on_5d",
+        lambda: F.interpolate(X5, size=2, mode="bicubic"),
+        lambda: TF.interpolate(T(X5), size=2, mode="bicubic"),
+        r"input|mode|bicubic|dim",
+    ),
+    Refusal(
+        "interpolate_unbatched_2d_input",
+        lambda: F.interpolate(X1[0], size=3),
+        lambda: TF.interpolate(T(X1[0]), size=3),
+        r"input|dim",
+    ),
+    Refusal(
+        "interpolate_6d_input",
+        lambda: F.interpolate(_arr(1, 1, 2, 2, 2, 2), size=3),
+        lambda: TF.interpolate(T(_arr(1, 1, 2, 2, 2, 2)), size=3),
+        r"input|dim",
+    ),
+    Refusal(
+        "interpolate_antialias_with_nearest",
+        lambda: F.interpolate(X, size=3, antialias=True),
+        lambda: TF.interpolate(T(X), size=3, antialias=True),
+        r"antialias",
+    ),
+    Refusal(
+        "interpolate_antialias_with_linear",
+        lambda: F.interpolate(X3, size=3, mode="linear", antialias=True),
+        lambda: TF.interpolate(T(X3), size=3, mode="linear", antialias=True),
+        r"antialias",
+    ),
+    Refusal(
+        "interpolate_antialias_with_trilinear",
+        lambda: F.interpolate(X5, size=2, mode="trilinear", antialias=True),
+        lambda: TF.interpolate(T(X5), size=2, mode="trilinear", antialias=True),
+        r"antialias",
+    ),
+    Refusal(
+        "interpolate_antialias_with_area",
+        lambda: F.interpolate(X, size=3, mode="area", antialias=True),
+        lambda: TF.interpolate(T(X), size=3, mode="area", antialias=True),
+        r"antialias",
+    ),
+    Refusal(
+        "interpolate_size_too_long",
+        lambda: F.interpolate(X, size=(3, 3, 3)),
+        lambda: TF.interpolate(T(X), size=(3, 3, 3)),
+        r"size",
+    ),
+    Refusal(
+        "interpolate_size_too_short",
+        lambda: F.interpolate(X, size=(3,)),
+        lambda: TF.interpolate(T(X), size=(3,)),
+        r"size",
+    ),
+    Refusal(
+        "interpolate_scale_factor_wrong_length",
+        lambda: F.interpolate(X, scale_factor=(2.0, 2.0, 2.0)),
+        lambda: TF.interpolate(T(X), scale_factor=(2.0, 2.0, 2.0)),
+        r"scale_factor",
+    ),
+    Refusal(
+        "interpolate_size_zero",
+        lambda: F.interpolate(X, size=0),
+        lambda: TF.interpolate(T(X), size=0),
+        r"size",
+    ),
+    Refusal(
+        "interpolate_size_negative_one_axis",
+        lambda: F.interpolate(X, size=(3, -1)),
+        lambda: TF.interpolate(T(X), size=(3, -1)),
+        r"size",
+    ),
+    Refusal(
+        "interpolate_scale_factor_zero",
+        lambda: F.interpolate(X, scale_factor=0.0),
+        lambda: TF.interpolate(T(X), scale_factor=0.0),
+        r"scale_factor|size",
+    ),
+    Refusal(
+        "interpolate_scale_factor_negative",
+        lambda: F.interpolate(X, scale_factor=-2.0),
+        lambda: TF.interpolate(T(X), scale_factor=-2.0),
+        r"scale_factor|size",
+    ),
+    Refusal(
+        "interpolate_scale_factor_output_empty",
+        lambda: F.interpolate(X, scale_factor=0.1, mode="bilinear"),
+        lambda: TF.interpolate(T(X), scale_factor=0.1, mode="bilinear"),
+        r"scale_factor|size",
+    ),
+    Refusal(
+        "interpolate_recompute_scale_factor_with_size",
+        lambda: F.interpolate(X, size=3, recompute_scale_factor=True),
+        lambda: TF.interpolate(T(X), size=3, recompute_scale_factor=True),
+        r"recompute_scale_factor|size",
+    ),
+    Refusal(
+        "interpolate_unknown_mode",
+        lambda: F.interpolate(X, size=3, mode="cubic"),
+        lambda: TF.interpolate(T(X), size=3, mode="cubic"),
+        r"mode",
+    ),
+    Refusal(
+        "interpolate_float_size",
+        lambda: F.interpolate(X, size=3.5),
+        lambda: TF.interpolate(T(X), size=3.5),
+        r"size",
+    ),
+    Refusal(
+        "upsample_bilinear_on_3d",
+        lambda: F.upsample_bilinear(X3, size=3),
+        lambda: _torch_deprecated("upsample_bilinear", T(X3), size=3),
+        r"input|mode|bilinear|dim",
+    ),
+    Refusal(
+        "upsample_nearest_size_and_scale_factor",
+        lambda: F.upsample_nearest(X, size=3, scale_factor=2),
+        lambda: _torch_deprecated("upsample_nearest", T(X), size=3, scale_factor=2),
+        r"size|scale_factor",
+    ),
+    Refusal(
+        "upsample_align_corners_with_nearest",
+        lambda: F.upsample(X, size=3, align_corners=True),
+        lambda: _torch_deprecated("upsample", T(X), size=3, align_corners=True),
+        r"align_corners",
+    ),
+    Refusal(
+        "pixel_shuffle_channels_not_divisible",
+        lambda: F.pixel_shuffle(_arr(1, 6, 2, 2), 2),
+        lambda: TF.pixel_shuffle(T(_arr(1, 6, 2, 2)), 2),
+        r"channel|upscale_factor|input",
+    ),
+    Refusal(
+        "pixel_shuffle_factor_zero",
+        lambda: F.pixel_shuffle(_arr(1, 4, 2, 2), 0),
+        lambda: TF.pixel_shuffle(T(_arr(1, 4, 2, 2)), 0),
+        r"upscale_factor",
+    ),
+    Refusal(
+        "pixel_shuffle_factor_negative",
+        lambda: F.pixel_shuffle(_arr(1, 4, 2, 2), -2),
+        lambda: TF.pixel_shuffle(T(_arr(1, 4, 2, 2)), -2),
+        r"upscale_factor",
+    ),
+    Refusal(
+        "pixel_shuffle_input_2d",
+        lambda: F.pixel_shuffle(_arr(4, 2), 2),
+        lambda: TF.pixel_shuffle(T(_arr(4, 2)), 2),
+        r"input|dim",
+    ),
+    Refusal(
+        "pixel_unshuffle_height_not_divisible",
+        lambda: F.pixel_unshuffle(_arr(1, 1, 3, 4), 2),
+        lambda: TF.pixel_unshuffle(T(_arr(1, 1, 3, 4)), 2),
+        r"height|downscale_factor|input",
+    ),
+    Refusal(
+        "pixel_unshuffle_width_not_divisible",
+        lambda: F.pixel_unshuffle(_arr(1, 1, 4, 3), 2),
+        lambda: TF.pixel_unshuffle(T(_arr(1, 1, 4, 3)), 2),
+        r"width|downscale_factor|input",
+    ),
+    Refusal(
+        "pixel_unshuffle_factor_zero",
+        lambda: F.pixel_unshuffle(_arr(1, 1, 4, 4), 0),
+        lambda: TF.pixel_unshuffle(T(_arr(1, 1, 4, 4)), 0),
+        r"downscale_factor",
+    ),
+    Refusal(
+        "pixel_unshuffle_input_2d",
+        lambda: F.pixel_unshuffle(_arr(4, 4), 2),
+        lambda: TF.pixel_unshuffle(T(_arr(4, 4)), 2),
+        r"input|dim",
+    ),
+    # -- pooling --------------------------------------------------------------
+    Refusal(
+        "max_pool_kernel_larger_than_input",
+        lambda: F.max_pool2d(X, 6),
+        lambda: TF.max_pool2d(T(X), 6),
+        r"kernel|input|padding|size",
+    ),
+    Refusal(
+        "max_pool_kernel_larger_than_padded_input_one_axis",
+        lambda: F.max_pool2d(X, (8, 2), padding=(1, 0)),
+        lambda: TF.max_pool2d(T(X), (8, 2), padding=(1, 0)),
+        r"kernel|input|padding|size",
+    ),
+    Refusal(
+        "max_pool_dilated_kernel_larger_than_input",
+        lambda: F.max_pool1d(X1, 3, dilation=3),
+        lambda: TF.max_pool1d(T(X1), 3, dilation=3),
+        r"kernel|input|dilation|size",
+    ),
+    Refusal(
+        "avg_pool_kernel_larger_than_padded_input",
+        lambda: F.avg_pool2d(X, 8, padding=1),
+        lambda: TF.avg_pool2d(T(X), 8, padding=1),
+        r"kernel|input|padding|size",
+    ),
+    Refusal(
+        "avg_pool3d_kernel_larger_than_unpadded_input",
+        lambda: F.avg_pool3d(_arr(1, 2, 2, 3), (1, 3, 2), padding=(0, 1, 1)),
+        lambda: TF.avg_pool3d(T(_arr(1, 2, 2, 3)), (1, 3, 2), padding=(0, 1, 1)),
+        r"kernel|input|size",
+    ),
+    Refusal(
+        "lp_pool_kernel_larger_than_input",
+        lambda: F.lp_pool2d(X, 2, 6),
+        lambda: TF.lp_pool2d(T(X), 2, 6),
+        r"kernel|input|size",
+    ),
+    Refusal(
+        "max_pool_padding_more_than_half_kernel",
+        lambda: F.max_pool2d(X, 3, padding=2),
+        lambda: TF.max_pool2d(T(X), 3, padding=2),
+        r"padding|pad",
+    ),
+    Refusal(
+        "max_pool_padding_more_than_half_kernel_one_axis",
+        lambda: F.max_pool2d(X, (3, 2), padding=(1, 2)),
+        lambda: TF.max_pool2d(T(X), (3, 2), padding=(1, 2)),
+        r"padding|pad",
+    ),
+    Refusal(
+        "avg_pool_padding_more_than_half_kernel",
+        lambda: F.avg_pool1d(X1, 2, padding=2),
+        lambda: TF.avg_pool1d(T(X1), 2, padding=2),
+        r"padding|pad",
+    ),
+    Refusal(
+        "max_pool_negative_padding",
+        lambda: F.max_pool2d(X, 2, padding=-1),
+        lambda: TF.max_pool2d(T(X), 2, padding=-1),
+        r"padding|pad",
+    ),
+    Refusal(
+        "max_pool_kernel_zero",
+        lambda: F.max_pool2d(X, 0),
+        lambda: TF.max_pool2d(T(X), 0),
+        r"kernel|stride",
+    ),
+    Refusal(
+        "max_pool_kernel_negative_one_axis",
+        lambda: F.max_pool2d(X, (2, -1)),
+        lambda: TF.max_pool2d(T(X), (2, -1)),
+        r"kernel",
+    ),
+    Refusal(
+        "avg_pool_kernel_zero",
+        lambda: F.avg_pool2d(X, 0),
+        lambda: TF.avg_pool2d(T(X), 0),
+        r"kernel|stride",
+    ),
+    Refusal(
+        "lp_pool_kernel_zero",
+        lambda: F.lp_pool2d(X, 2, 0),
+        lambda: TF.lp_pool2d(T(X), 2, 0),
+        r"kernel|stride",
+    ),
+    Refusal(
+        "max_pool_stride_zero",
+        lambda: F.max_pool2d(X, 2, stride=0),
+        lambda: TF.max_pool2d(T(X), 2, stride=0),
+        r"stride",
+    ),
+    Refusal(
+        "max_pool1d_stride_negative",
+        lambda: F.max_pool1d(X1, 2, stride=-1),
+        lambda: TF.max_pool1d(T(X1), 2, stride=-1),
+        r"stride",
+    ),
+    Refusal(
+        "avg_pool_stride_zero",
+        lambda: F.avg_pool2d(X, 2, stride=0),
+        lambda: TF.avg_pool2d(T(X), 2, stride=0),
+        r"stride",
+    ),
+    Refusal(
+        "avg_pool3d_stride_zero",
+        lambda: F.avg_pool3d(X[None], 1, stride=0),
+        lambda: TF.avg_pool3d(T(X[None]), 1, stride=0),
+        r"stride",
+    ),
+    Refusal(
+        "max_pool_dilation_zero",
+        lambda: F.max_pool2d(X, 2, dilation=0),
+        lambda: TF.max_pool2d(T(X), 2, dilation=0),
+        r"dilation",
+    ),
+    Refusal(
+        "max_pool_kernel_tuple_wrong_length",
+        lambda: F.max_pool2d(X, (2, 2, 2)),
+        lambda: TF.max_pool2d(T(X), (2, 2, 2)),
+        r"kernel",
+    ),
+    Refusal(
+        "avg_pool_divisor_override_zero",
+        lambda: F.avg_pool2d(X, 2, divisor_override=0),
+        lambda: TF.avg_pool2d(T(X), 2, divisor_override=0),
+        r"divisor",
+    ),
+    Refusal(
+        "max_pool2d_input_2d",
+        lambda: F.max_pool2d(X[0, 0], 2),
+        lambda: TF.max_pool2d(T(X[0, 0]), 2),
+        r"input",
+    ),
+    Refusal(
+        "max_pool2d_input_5d",
+        lambda: F.max_pool2d(X[None], 2),
+        lambda: TF.max_pool2d(T(X[None]), 2),
+        r"input",
+    ),
+    Refusal("max_pool1d_input_4d", lambda: F.max_pool1d(X, 2), lambda: TF.max_pool1d(T(X), 2), r"input"),
+    Refusal(
+        "max_pool3d_input_3d", lambda: F.max_pool3d(X[0], 2), lambda: TF.max_pool3d(T(X[0]), 2), r"input"
+    ),
+    Refusal(
+        "avg_pool2d_input_2d",
+        lambda: F.avg_pool2d(X[0, 0], 2),
+        lambda: TF.avg_pool2d(T(X[0, 0]), 2),
+        r"input",
+    ),
+    Refusal("avg_pool1d_input_4d", lambda: F.avg_pool1d(X, 2), lambda: TF.avg_pool1d(T(X), 2), r"input"),
+    Refusal(
+        "lp_pool2d_input_2d",
+        lambda: F.lp_pool2d(X[0, 0], 2, 2),
+        lambda: TF.lp_pool2d(T(X[0, 0]), 2, 2),
+        r"input",
+    ),
+    Refusal(
+        "max_pool_empty_spatial_input",
+        lambda: F.max_pool2d(np.zeros((1, 1, 0, 4)), 1),
+        lambda: TF.max_pool2d(torch.zeros(1, 1, 0, 4), 1),
+        r"input|size|empty",
+    ),
+    # -- adaptive pooling -----------------------------------------------------
+    Refusal(
+        "adaptive_avg_pool2d_input_2d",
+        lambda: F.adaptive_avg_pool2d(X[0, 0], 2),
+        lambda: TF.adaptive_avg_pool2d(T(X[0, 0]), 2),
+        r"input",
+    ),
+    Refusal(
+        "adaptive_max_pool2d_input_5d",
+        lambda: F.adaptive_max_pool2d(X[None], 2),
+        lambda: TF.adaptive_max_pool2d(T(X[None]), 2),
+        r"input",
+    ),
+    Refusal(
+        "adaptive_avg_pool1d_input_4d",
+        lambda: F.adaptive_avg_pool1d(X, 2),
+        lambda: TF.adaptive_avg_pool1d(T(X), 2),
+        r"input",
+    ),
+    Refusal(
+        "adaptive_avg_pool2d_output_size_length_3",
+        lambda: F.adaptive_avg_pool2d(X, (2, 2, 2)),
+        lambda: TF.adaptive_avg_pool2d(T(X), (2, 2, 2)),
+        r"output_size",
+    ),
+    Refusal(
+        "adaptive_avg_pool2d_output_size_length_1",
+        lambda: F.adaptive_avg_pool2d(X, (2,)),
+        lambda: TF.adaptive_avg_pool2d(T(X), (2,)),
+        r"output_size",
+    ),
+    Refusal(
+        "adaptive_max_pool2d_output_size_length_3",
+        lambda: F.adaptive_max_pool2d(X, (2, 2, 2)),
+        lambda: TF.adaptive_max_pool2d(T(X), (2, 2, 2)),
+        r"output_size",
+    ),
+    Refusal(
+        "adaptive_max_pool1d_output_size_length_2",
+        lambda: F.adaptive_max_pool1d(X1, (2, 2)),
+        lambda: TF.adaptive_max_pool1d(T(X1), (2, 2)),
+        r"output_size",
+    ),
+    Refusal(
+        "adaptive_avg_pool2d_negative_output_size",
+        lambda: F.adaptive_avg_pool2d(X, (-1, 2)),
+        lambda: TF.adaptive_avg_pool2d(T(X), (-1, 2)),
+        r"output_size",
+    ),
+    Refusal(
+        "adaptive_max_pool2d_negative_output_size",
+        lambda: F.adaptive_max_pool2d(X, (2, -2)),
+        lambda: TF.adaptive_max_pool2d(T(X), (2, -2)),
+        r"output_size",
+    ),
+    Refusal(
+        "adaptive_avg_pool1d_negative_output_size",
+        lambda: F.adaptive_avg_pool1d(X1, -1),
+        lambda: TF.adaptive_avg_pool1d(T(X1), -1),
+        r"output_size",
+    ),
+    Refusal(
+        "adaptive_max_pool3d_negative_output_size",
+        lambda: F.adaptive_max_pool3d(X[None], (2, -2, 1)),
+        lambda: TF.adaptive_max_pool3d(T(X[None]), (2, -2, 1)),
+        r"output_size",
+    ),
+    Refusal(
+        "adaptive_avg_pool1d_none_output_size",
+        lambda: F.adaptive_avg_pool1d(X1, None),
+        lambda: TF.adaptive_avg_pool1d(T(X1), None),
+        r"output_size",
+    ),
+    # -- max unpooling --------------------------------------------------------
+    Refusal(
+        "max_unpool_index_out_of_range",
+        lambda: F.max_unpool2d(Y_POOL, IDX_POOL + 100, 2),
+        lambda: TF.max_unpool2d(T(Y_POOL), T(IDX_POOL + 100), 2),
+        r"indices|index",
+    ),
+    Refusal(
+        "max_unpool_index_equal_to_plane_size",
+        lambda: F.max_unpool2d(Y_POOL, np.full_like(IDX_POOL, 16), 2),
+        lambda: TF.max_unpool2d(T(Y_POOL), T(np.full_like(IDX_POOL, 16)), 2),
+        r"indices|index",
+    ),
+    Refusal(
+        "max_unpool_negative_index",
+        lambda: F.max_unpool2d(Y_POOL, IDX_POOL - 100, 2),
+        lambda: TF.max_unpool2d(T(Y_POOL), T(IDX_POOL - 100), 2),
+        r"indices|index",
+    ),
+    Refusal(
+        "max_unpool_index_out_of_smaller_output_size",
+        lambda: F.max_unpool2d(Y_POOL, IDX_POOL, 2, output_size=(3, 4)),
+        lambda: TF.max_unpool2d(T(Y_POOL), T(IDX_POOL), 2, output_size=(3, 4)),
+        r"indices|index|output_size",
+    ),
+    Refusal(
+        "max_unpool_indices_shape_differs",
+        lambda: F.max_unpool2d(Y_POOL, IDX_POOL[..., :1], 2),
+        lambda: TF.max_unpool2d(T(Y_POOL), T(IDX_POOL[..., :1]), 2),
+        r"indices|shape",
+    ),
+    Refusal(
+        "max_unpool_float_indices",
+        lambda: F.max_unpool2d(Y_POOL, IDX_POOL.astype(np.float64), 2),
+        lambda: TF.max_unpool2d(T(Y_POOL), T(IDX_POOL.astype(np.float64)), 2),
+        r"indices|dtype|int",
+    ),
+    Refusal(
+        "max_unpool_output_size_too_large",
+        lambda: F.max_unpool2d(Y_POOL, IDX_POOL, 2, output_size=(6, 6)),
+        lambda: TF.max_unpool2d(T(Y_POOL), T(IDX_POOL), 2, output_size=(6, 6)),
+        r"output_size",
+    ),
+    Refusal(
+        "max_unpool_output_size_too_small",
+        lambda: F.max_unpool2d(Y_POOL, IDX_POOL, 2, output_size=(2, 4)),
+        lambda: TF.max_unpool2d(T(Y_POOL), T(IDX_POOL), 2, output_size=(2, 4)),
+        r"output_size",
+    ),
+    Refusal(
+        "max_unpool_output_size_wrong_length",
+        lambda: F.max_unpool2d(Y_POOL, IDX_POOL, 2, output_size=(4,)),
+        lambda: TF.max_unpool2d(T(Y_POOL), T(IDX_POOL), 2, output_size=(4,)),
+        r"output_size",
+    ),
+    Refusal(
+        "max_unpool_output_size_length_3",
+        lambda: F.max_unpool2d(Y_POOL, IDX_POOL, 2, output_size=(2, 4, 4)),
+        lambda: TF.max_unpool2d(T(Y_POOL), T(IDX_POOL), 2, output_size=(2, 4, 4)),
+        r"output_size",
+    ),
+    Refusal(
+        "max_unpool1d_output_size_too_large",
+        lambda: F.max_unpool1d(Y_POOL[0], IDX_POOL[0], 2, output_size=(9,)),
+        lambda: TF.max_unpool1d(T(Y_POOL[0]), T(IDX_POOL[0]), 2, output_size=(9,)),
+        r"output_size",
+    ),
+    Refusal(
+        "max_unpool2d_input_2d",
+        lambda: F.max_unpool2d(Y_POOL[0, 0], IDX_POOL[0, 0], 2),
+        lambda: TF.max_unpool2d(T(Y_POOL[0, 0]), T(IDX_POOL[0, 0]), 2),
+        r"input",
     ),
 ]
 

@@ -110,11 +110,22 @@ def _scale(in_size: int, out_size: int, align_corners: bool, scale_factor: float
     return in_size / out_size
 
 
-def nearest_taps(in_size: int, out_size: int, scale_factor: float | None = None, exact: bool = False) -> Taps:
+def nearest_taps(
+    in_size: int,
+    out_size: int,
+    scale_factor: float | None = None,
+    exact: bool = False,
+    single_precision: bool = True,
+    shortcuts: bool = False,
+) -> Taps:
     """``nearest`` (floor of ``o * scale``) or ``nearest-exact`` (of ``(o + 0.5) * scale``).
 
-    PyTorch computes these indices in single precision; so does this, so
-    that the discrete choice agrees with it to the last index.
+    The index is a discrete choice, so PyTorch's rounding is reproduced: the
+    scale is held in the input's precision (single for float32 and float16),
+    the product is rounded to single precision, then floored. With
+    ``shortcuts`` (PyTorch's 2-d ``nearest``, not its 1-d and 3-d ones), an
+    axis whose size is kept is copied and one whose size doubles repeats
+    each sample, whatever the scale factor says.
 
     Examples
     --------
@@ -123,18 +134,15 @@ def nearest_taps(in_size: int, out_size: int, scale_factor: float | None = None,
     >>> nearest_taps(3, 5, exact=True).index.ravel()
     array([0, 0, 1, 2, 2])
     """
-    o = np.arange(out_size, dtype=np.int64)
-    if not exact and out_size == in_size:
-        index = o
-    elif not exact and out_size == 2 * in_size:
-        index = o >> 1
-    else:
-        scale = np.float32(_scale(in_size, out_size, False, scale_factor))
-        if exact:
-            position = ((o + 0.5) * np.float64(scale)).astype(np.float32)
-        else:
-            position = o.astype(np.float32) * scale
-        index = np.minimum(np.floor(position).astype(np.int64), in_size - 1)
+    if shortcuts and not exact and out_size in (in_size, 2 * in_size):
+        step = out_size // in_size
+        index = np.arange(out_size) // step
+        return Taps(index[:, None], np.ones((out_size, 1)), in_size)
+    scale = _scale(in_size, out_size, False, scale_factor)
+    if single_precision:
+        scale = float(np.float32(scale))
+    position = ((np.arange(out_size) + (0.5 if exact else 0.0)) * scale).astype(np.float32)
+    index = np.minimum(np.floor(position).astype(np.int64), in_size - 1)
     return Taps(index[:, None], np.ones((out_size, 1)), in_size)
 
 
@@ -225,11 +233,16 @@ def interpolation_taps(
     align_corners: bool = False,
     scale_factor: float | None = None,
     antialias: bool = False,
+    single_precision: bool = True,
+    shortcuts: bool = False,
 ) -> Taps:
     """The taps of ``interpolate``'s ``mode`` along one axis.
 
     ``scale_factor`` is the user's factor when PyTorch uses it for the
     coordinate mapping (``recompute_scale_factor`` false), else ``None``.
+    ``single_precision`` (float32 and float16 input) only matters for the
+    nearest modes, whose discrete choice follows PyTorch's rounding, and so
+    do ``shortcuts`` (see :func:`nearest_taps`).
 
     Examples
     --------
@@ -241,10 +254,9 @@ def interpolation_taps(
            [0.25, 0.75],
            [0.  , 1.  ]])
     """
-    if mode is Interpolation.NEAREST:
-        return nearest_taps(in_size, out_size, scale_factor)
-    if mode is Interpolation.NEAREST_EXACT:
-        return nearest_taps(in_size, out_size, scale_factor, exact=True)
+    if mode in (Interpolation.NEAREST, Interpolation.NEAREST_EXACT):
+        exact = mode is Interpolation.NEAREST_EXACT
+        return nearest_taps(in_size, out_size, scale_factor, exact, single_precision, shortcuts)
     if mode is Interpolation.AREA:
         return area_taps(in_size, out_size)
     cubic = mode is Interpolation.CUBIC

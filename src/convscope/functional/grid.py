@@ -96,7 +96,9 @@ def plan_grid_sample(
             f"{x.shape} and grid of shape {g.shape}"
         )
     if any(n == 0 for n in x.shape[2:]):
-        raise ValueError(f"{op}: expected input with non-empty spatial dimensions, got input of shape {x.shape}")
+        raise ValueError(
+            f"{op}: expected input with non-empty spatial dimensions, got input of shape {x.shape}"
+        )
     kind = _MODES[mode]
     if kind is GridMode.BICUBIC and k != 2:
         raise ValueError(f"{op}: mode='bicubic' only supports 4-d input, got input of shape {x.shape}")

@@ -369,6 +369,8 @@ def _lp_pool(spatial: int) -> LpPool:
         op = f"lp_pool{spatial}d"
         p = check_norm_type(op, norm_type)
         plan = plan_pool(op, spatial, input, kernel_size, stride, 0, 1, ceil_mode)
+        if plan.x.dtype.kind != "f":  # torch promotes to float here; we refuse rather than guess a dtype
+            raise TypeError(f"{op}: input must be floating point, got {plan.x.dtype}")
         return run_lp_pool(plan, p)[0]
 
     lp_pool.__name__ = lp_pool.__qualname__ = f"lp_pool{spatial}d"

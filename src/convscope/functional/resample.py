@@ -126,8 +126,12 @@ def plan_interpolate(
         )
     if x.dtype.kind != "f" and kind not in (Interpolation.NEAREST, Interpolation.NEAREST_EXACT):
         raise TypeError(f"{op}: mode={mode!r} needs floating point input, got {x.dtype}")
+    single = x.dtype != np.float64
+    # torch's 2-d nearest forward special-cases x1 and x2 sizes; its 1-d and 3-d forwards do not
+    shortcuts = dim == 2
     taps = tuple(
-        interpolation_taps(kind, n, o, corners, s, antialias) for n, o, s in zip(sizes, out, scales)
+        interpolation_taps(kind, n, o, corners, s, antialias, single, shortcuts)
+        for n, o, s in zip(sizes, out, scales)
     )
     return ResamplePlan(x, taps)
 

@@ -111,7 +111,8 @@ def _lowest(dtype: np.dtype[Any]) -> Any:
 
 def _planes(x: np.ndarray, spatial: int) -> np.ndarray:
     """``x`` as ``(planes, *spatial)`` so threads can split the planes."""
-    return x.reshape((-1, *x.shape[x.ndim - spatial :]))
+    lead = int(np.prod(x.shape[: x.ndim - spatial], dtype=np.int64))  # explicit: -1 fails on empty planes
+    return x.reshape((lead, *x.shape[x.ndim - spatial :]))
 
 
 def _per_plane(
