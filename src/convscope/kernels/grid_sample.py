@@ -2,7 +2,7 @@
 
 Every output sample of ``grid_sample`` is a weighted sum of a few input
 pixels (1 for nearest, 2**k for k-linear, 16 for bicubic), the same for
-every channel. Per batch chunk the kernel writes those taps as a sparse
+every channel. For a group of batch items the kernel writes those taps as a sparse
 matrix ``S`` with one row per output sample and one column per input pixel
 (plus a column of zeros that out-of-range taps read) and multiplies it with
 a channels-last copy of the input, so each tap moves a contiguous row of C
@@ -15,21 +15,24 @@ values:
   cotangent over channels and scaled by d position / d grid value.
 
 Where each tap reads is :class:`convscope.core.grid.GridAxis`'s business;
-this module owns the interpolation weights. float16 is computed in float32.
+this module owns the interpolation weights: linear, nearest, and Keys' cubic
+convolution (R. Keys, "Cubic convolution interpolation for digital image
+processing", IEEE TASSP 29(6), 1981). float16 is computed in float32.
 """
 
 from __future__ import annotations
 
-import itertools
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
 
+from ..config import get_options
 from ..core.grid import GridAxis, GridMode, GridPadding, affine_base_grid
 from . import parallel
-from .workspace import chunk_ranges
 
 # Keys' cubic convolution parameter, as PyTorch's bicubic modes use.
 _CUBIC_A = -0.75
@@ -42,7 +45,7 @@ class _AxisTaps:
     index: tuple[np.ndarray, ...]  # pixel read by each tap (0 where it reads nothing)
     valid: tuple[np.ndarray, ...]  # whether that pixel exists
     weight: tuple[np.ndarray, ...]
-    slope: tuple[np.ndarray, ...]  # d weight / d position
+    slope: tuple[np.ndarray, ...]  # d weight / d position (empty when no gradient is wanted)
     multiplier: np.ndarray | None  # d position / d grid value (None: no grid gradient)
 
 
@@ -72,7 +75,7 @@ def _axis_taps(axis: GridAxis, g: np.ndarray, mode: GridMode, with_grad: bool) -
         nearest = np.rint(axis.source(g))  # round half to even, as std::nearbyint
         ok = axis.inside(nearest)
         index = np.where(ok, nearest, 0).astype(np.intp)
-        return _AxisTaps((index,), (ok,), (np.ones_like(g),), (np.zeros_like(g),), None)
+        return _AxisTaps((index,), (ok,), (np.ones_like(g),), (), None)
 
     if mode is GridMode.BILINEAR:
         if with_grad:
@@ -85,9 +88,9 @@ def _axis_taps(axis: GridAxis, g: np.ndarray, mode: GridMode, with_grad: bool) -
         low_weight = one - frac if axis.vectorized else (low + one) - position
         taps = (low, low + one)
         valid = tuple(axis.inside(t) for t in taps)
-        index = tuple(np.where(ok, t, 0).astype(np.intp) for t, ok in zip(taps, valid))
-        slopes = (np.full_like(g, -one), np.full_like(g, one))
-        return _AxisTaps(index, valid, (low_weight, frac), slopes, multiplier)
+        pixels = tuple(np.where(ok, t, 0).astype(np.intp) for t, ok in zip(taps, valid))
+        slopes = (np.full_like(g, -one), np.full_like(g, one)) if with_grad else ()
+        return _AxisTaps(pixels, valid, (low_weight, frac), slopes, multiplier)
 
     # Bicubic: the four taps around the unpadded position, each padded on its own.
     position = axis.unnormalize(g)
@@ -98,6 +101,7 @@ def _axis_taps(axis: GridAxis, g: np.ndarray, mode: GridMode, with_grad: bool) -
     w1, s1 = _cubic_near(t)
     w2, s2 = _cubic_near(one - t)
     w3, s3 = _cubic_far(one + one - t)
+    # PyTorch pads the taps, not the position: the grid gradient ignores the padding mode.
     multiplier = np.full_like(g, g.dtype.type(axis.scale)) if with_grad else None
     return _AxisTaps(
         tuple(i for i, _ in index_valid),
@@ -127,49 +131,62 @@ class _SamplingMatrix:
         )
 
 
+def _product(factors: list[np.ndarray]) -> np.ndarray:
+    """Broadcast product, left to right (x first: the order of PyTorch's 3-d weights)."""
+    return functools.reduce(np.multiply, factors)
+
+
 def _sampling_matrix(
     axes: tuple[GridAxis, ...], grid: np.ndarray, mode: GridMode, with_grad: bool
 ) -> _SamplingMatrix:
     """The taps of the chunk ``grid`` (``(n, *out, k)``) as sparse rows over ``n * prod(in)`` pixels.
 
     ``axes[a]`` is the axis grid component ``a`` addresses: component 0 (x)
-    is the last spatial axis.
+    is the last spatial axis. A row lists its taps with x varying fastest,
+    the order in which PyTorch adds them up.
     """
     n, k = grid.shape[0], grid.shape[-1]
     samples = math.prod(grid.shape[1:-1])
     pixels = math.prod(ax.size for ax in axes)
-    strides = [math.prod(ax.size for ax in axes[:a]) for a in range(k)]  # x is the fastest axis
-    per_axis = [_axis_taps(axes[a], np.ascontiguousarray(grid[..., a]).ravel(), mode, with_grad) for a in range(k)]
+    per_axis = [
+        _axis_taps(axes[a], np.ascontiguousarray(grid[..., a]).ravel(), mode, with_grad) for a in range(k)
+    ]
+
+    def spread(values: tuple[np.ndarray, ...], a: int) -> np.ndarray:
+        """Component ``a``'s taps on their own axis of the tap grid ``(..., taps_y, taps_x, rows)``."""
+        shape = [1] * k + [n * samples]
+        shape[k - 1 - a] = len(values)
+        return np.stack(values).reshape(shape)
+
+    def as_rows(taps: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        """Tap grid ``(*taps, rows)`` -> contiguous ``(rows, prod(taps))``."""
+        flat = taps.reshape(-1, n * samples)
+        rows = np.empty(flat.shape[::-1], dtype)
+        np.copyto(rows, flat.T)
+        return rows
 
     n_columns = n * pixels + 1  # the last column is the zero pixel of out-of-range taps
-    index_dtype = np.int32 if n_columns < 2**31 else np.int64
-    batch_start = np.repeat(np.arange(n, dtype=np.intp) * pixels, samples)
-    combos = list(itertools.product(*(range(len(t.index)) for t in per_axis)))
-    columns = np.empty((n * samples, len(combos)), index_dtype)
-    weights = np.empty((n * samples, len(combos)), grid.dtype)
-    grad = with_grad and mode is not GridMode.NEAREST
-    slopes = tuple(np.empty_like(weights) for _ in range(k)) if grad else ()
-    for j, combo in enumerate(combos):
-        flat = batch_start.copy()
-        ok = np.ones(n * samples, bool)
-        for a, t in enumerate(combo):
-            flat += per_axis[a].index[t] * strides[a]
-            ok &= per_axis[a].valid[t]
-        columns[:, j] = np.where(ok, flat, n_columns - 1)
-        weights[:, j] = math.prod(per_axis[a].weight[t] for a, t in enumerate(combo))
-        for a in range(len(slopes)):
-            slope = per_axis[a].slope[combo[a]]
-            for b, t in enumerate(combo):
-                if b != a:
-                    slope = slope * per_axis[b].weight[t]
-            slopes[a][:, j] = slope
-    multipliers = tuple(t.multiplier for t in per_axis if t.multiplier is not None) if grad else ()
+    n_entries = n * samples * math.prod(len(t.index) for t in per_axis)
+    index_dtype = np.dtype(np.int32 if max(n_columns, n_entries + 1) < 2**31 else np.int64)
+    # Within an item, component a moves by the product of the sizes of the faster axes.
+    pixel = sum(spread(t.index, a) * math.prod(ax.size for ax in axes[:a]) for a, t in enumerate(per_axis))
+    ok = functools.reduce(np.logical_and, [spread(t.valid, a) for a, t in enumerate(per_axis)])
+    item_start = np.repeat(np.arange(n, dtype=np.intp) * pixels, samples)
+    columns = as_rows(np.where(ok, pixel + item_start, n_columns - 1), index_dtype)
+    weight = [spread(t.weight, a) for a, t in enumerate(per_axis)]
+    weights = as_rows(_product(weight), grid.dtype)
+    slopes: tuple[np.ndarray, ...] = ()
+    multipliers: tuple[np.ndarray, ...] = ()
+    if with_grad and mode is not GridMode.NEAREST:
+        slopes = tuple(
+            as_rows(_product([spread(t.slope, b) if b == a else w for b, w in enumerate(weight)]), grid.dtype)
+            for a, t in enumerate(per_axis)
+        )
+        multipliers = tuple(t.multiplier for t in per_axis if t.multiplier is not None)
     return _SamplingMatrix(columns, weights, slopes, multipliers, n_columns)
 
 
-def _axes(
-    spatial: tuple[int, ...], padding: GridPadding, align_corners: bool
-) -> tuple[GridAxis, ...]:
+def _axes(spatial: tuple[int, ...], padding: GridPadding, align_corners: bool) -> tuple[GridAxis, ...]:
     """One :class:`GridAxis` per grid component (x first), rounding as the torch kernel of this rank."""
     vectorized = len(spatial) == 2
     return tuple(GridAxis(size, align_corners, padding, vectorized) for size in reversed(spatial))
@@ -180,42 +197,86 @@ def _table(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     n, c = x.shape[:2]
     pixels = math.prod(x.shape[2:])
     table = np.empty((n * pixels + 1, c), dtype)
-    parallel.copy(table[:-1].reshape(n, pixels, c), x.reshape(n, c, pixels).transpose(0, 2, 1))
+    np.copyto(table[:-1].reshape(n, pixels, c), x.reshape(n, c, pixels).transpose(0, 2, 1))
     table[-1] = 0
     return table
 
 
-def _chunk_bytes(x: np.ndarray, grid: np.ndarray, taps: int, dtype: np.dtype) -> int:
-    """Scratch bytes per batch item: the table, the channels-last rows, the sparse rows."""
-    channels = x.shape[1]
-    pixels = math.prod(x.shape[2:])
-    samples = math.prod(grid.shape[1:-1])
-    k = grid.shape[-1]
-    return dtype.itemsize * (pixels + 2 * samples) * channels + samples * taps * (k + 2) * 16
+def _channels_last(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``(n, C, *spatial)`` as contiguous rows ``(n * prod(spatial), C)``."""
+    n, c = a.shape[:2]
+    rows = np.empty((n, math.prod(a.shape[2:]), c), dtype)
+    np.copyto(rows, a.reshape(n, c, -1).transpose(0, 2, 1))
+    return rows.reshape(-1, c)
+
+
+# Rows of one tile of a channels-first write fit in L1 together.
+_TILE_BYTES = 1 << 15
+
+
+def _to_channels_first(dst: np.ndarray, rows: np.ndarray) -> None:
+    """Write rows ``(n * prod(spatial), C)`` into ``dst`` (``(n, C, *spatial)``).
+
+    Copied a tile of rows at a time: a plain transposed copy walks all rows
+    once per channel, reading a cache line for each 4 or 8 bytes it uses.
+    """
+    n, c = dst.shape[:2]
+    src = rows.reshape(n, -1, c)
+    out = dst.reshape(n, c, -1)
+    step = max(16, _TILE_BYTES // (c * rows.itemsize))
+    for start in range(0, src.shape[1], step):
+        np.copyto(out[:, :, start : start + step], src[:, start : start + step].transpose(0, 2, 1))
 
 
 def _taps(mode: GridMode, k: int) -> int:
-    return {GridMode.NEAREST: 1, GridMode.BILINEAR: 2**k, GridMode.BICUBIC: 4**k}[mode]
+    per_axis = {GridMode.NEAREST: 1, GridMode.BILINEAR: 2, GridMode.BICUBIC: 4}[mode]
+    return int(per_axis**k)
+
+
+# About this many bytes of channels-last rows per unit of work: small enough to stay in cache
+# between the copies and the sparse product, large enough to amortise the Python overhead.
+_GROUP_BYTES = 1 << 20
+
+
+def _run_in_groups(x: np.ndarray, grid: np.ndarray, taps: int, work: Callable[[int, int], None]) -> None:
+    """Run ``work(start, stop)`` over groups of batch items, the groups spread over threads.
+
+    Each group builds its own sparse rows, so the channels-last copies and the
+    product of one group stay in cache; NumPy's copies release the GIL, so one
+    thread's copies overlap another's sparse product.
+    """
+    n, c = x.shape[:2]
+    itemsize = _compute_dtype(x.dtype).itemsize
+    samples = math.prod(grid.shape[1:-1])
+    pixels = math.prod(x.shape[2:])
+    per_item = itemsize * (pixels + 2 * samples) * c + samples * taps * (grid.shape[-1] + 2) * 16
+    cap = get_options().workspace_bytes // 8  # each worker thread (8 at most) holds one group's scratch
+    size = max(1, min(_GROUP_BYTES // per_item, cap // per_item))
+    groups = [(start, min(n, start + size)) for start in range(0, n, size)]
+
+    def run(first: int, last: int) -> None:
+        for group in groups[first:last]:
+            work(*group)
+
+    run(0, len(groups))
 
 
 def grid_sample(
     x: np.ndarray, grid: np.ndarray, mode: GridMode, padding: GridPadding, align_corners: bool
 ) -> np.ndarray:
     """Sample ``x`` (``(N, C, *in)``) at ``grid`` (``(N, *out, k)``): ``(N, C, *out)`` in ``x``'s dtype."""
-    n, c = x.shape[:2]
-    out_spatial = grid.shape[1:-1]
-    out = np.empty((n, c, *out_spatial), x.dtype)
+    out = np.empty((*x.shape[:2], *grid.shape[1:-1]), x.dtype)
     if out.size == 0:
         return out
     dtype = _compute_dtype(x.dtype)
     axes = _axes(x.shape[2:], padding, align_corners)
-    samples = math.prod(out_spatial)
-    per_item = _chunk_bytes(x, grid, _taps(mode, grid.shape[-1]), dtype)
-    for start, stop in chunk_ranges(n, per_item):
+
+    def work(start: int, stop: int) -> None:
         sampling = _sampling_matrix(axes, grid[start:stop].astype(dtype, copy=False), mode, False)
         rows = sampling.matrix() @ _table(x[start:stop], dtype)
-        dst = out[start:stop].reshape(stop - start, c, samples)
-        parallel.copy(dst, rows.reshape(stop - start, samples, c).transpose(0, 2, 1))
+        _to_channels_first(out[start:stop], rows)
+
+    _run_in_groups(x, grid, _taps(mode, grid.shape[-1]), work)
     return out
 
 
@@ -228,36 +289,28 @@ def grid_sample_backward(
     align_corners: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradients of :func:`grid_sample` in ``x`` and in ``grid`` for the output cotangent."""
-    n, c = x.shape[:2]
     k = grid.shape[-1]
-    grad_x = np.zeros(x.shape, x.dtype)
     grad_grid = np.zeros(grid.shape, grid.dtype)
     if cotangent.size == 0:
-        return grad_x, grad_grid
+        return np.zeros(x.shape, x.dtype), grad_grid
+    grad_x = np.empty(x.shape, x.dtype)  # every item is written below
     dtype = _compute_dtype(x.dtype)
     axes = _axes(x.shape[2:], padding, align_corners)
-    pixels = math.prod(x.shape[2:])
-    samples = math.prod(grid.shape[1:-1])
-    per_item = _chunk_bytes(x, grid, _taps(mode, k), dtype) + dtype.itemsize * pixels * c
-    for start, stop in chunk_ranges(n, per_item):
-        m = stop - start
+
+    def work(start: int, stop: int) -> None:
         sampling = _sampling_matrix(axes, grid[start:stop].astype(dtype, copy=False), mode, True)
-        g_rows = np.empty((m * samples, c), dtype)
-        parallel.copy(
-            g_rows.reshape(m, samples, c), cotangent[start:stop].reshape(m, c, samples).transpose(0, 2, 1)
-        )
-        matrix = sampling.matrix()
-        grad_rows = matrix.T @ g_rows  # the adjoint of the gather: a scatter-add in sample order
-        parallel.copy(
-            grad_x[start:stop].reshape(m, c, pixels), grad_rows[:-1].reshape(m, pixels, c).transpose(0, 2, 1)
-        )
+        g_rows = _channels_last(cotangent[start:stop], dtype)
+        grad_rows = sampling.matrix().T @ g_rows  # the adjoint of the gather: a scatter-add in sample order
+        _to_channels_first(grad_x[start:stop], grad_rows[:-1])
         if not sampling.slopes:  # nearest: piecewise constant in the grid
-            continue
+            return
         table = _table(x[start:stop], dtype)
-        chunk = grad_grid[start:stop].reshape(m * samples, k)
+        chunk = grad_grid[start:stop].reshape(-1, k)
         for a, (slope, multiplier) in enumerate(zip(sampling.slopes, sampling.multipliers)):
             moved = sampling.matrix(slope) @ table  # d sample / d position along a, per channel
             chunk[:, a] = multiplier * np.einsum("pc,pc->p", moved, g_rows)
+
+    _run_in_groups(x, grid, _taps(mode, k), work)
     return grad_x, grad_grid
 
 
@@ -270,7 +323,7 @@ def affine_grid(theta: np.ndarray, spatial: tuple[int, ...], align_corners: bool
     """``(N, *spatial, k)``: each pixel centre's homogeneous coordinates times ``theta[n].T``."""
     dtype = _compute_dtype(theta.dtype)
     base = affine_base_grid(spatial, align_corners, dtype.type).reshape(-1, len(spatial) + 1)
-    points = np.matmul(base, theta.astype(dtype, copy=False).transpose(0, 2, 1))
+    points: np.ndarray = np.matmul(base, theta.astype(dtype, copy=False).transpose(0, 2, 1))
     return points.reshape(theta.shape[0], *spatial, len(spatial)).astype(theta.dtype, copy=False)
 
 
@@ -280,4 +333,5 @@ def affine_grid_backward(cotangent: np.ndarray, spatial: tuple[int, ...], align_
     k = len(spatial)
     base = affine_base_grid(spatial, align_corners, dtype.type).reshape(-1, k + 1)
     g = cotangent.astype(dtype, copy=False).reshape(cotangent.shape[0], -1, k)
-    return np.matmul(g.transpose(0, 2, 1), base).astype(cotangent.dtype, copy=False)
+    grad: np.ndarray = np.matmul(g.transpose(0, 2, 1), base)
+    return grad.astype(cotangent.dtype, copy=False)

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from ..core.resample import Taps
+from .parallel import split_apply
 
 # Above this many matrix entries per input sample a dense product wastes more
 # multiplications than a gather of the taps costs.
@@ -57,6 +58,8 @@ def _linear_map(x: np.ndarray, axis: int, taps: Taps, transpose: bool) -> np.nda
 def resample(x: np.ndarray, taps: Sequence[Taps]) -> np.ndarray:
     """Apply ``taps[i]`` along trailing axis ``i`` of ``x`` (all trailing axes, in turn)."""
     first = x.ndim - len(taps)
+    if all(t.is_selection() for t in taps):
+        return _select(x, [t.index[:, 0] for t in taps])
     for offset, axis_taps in reversed(list(enumerate(taps))):
         axis = first + offset
         if axis_taps.is_selection():
@@ -64,6 +67,23 @@ def resample(x: np.ndarray, taps: Sequence[Taps]) -> np.ndarray:
         else:
             x = _linear_map(x, axis, axis_taps, transpose=False)
     return x
+
+
+def _select(x: np.ndarray, indices: Sequence[np.ndarray]) -> np.ndarray:
+    """Gather ``indices[i]`` along trailing axis ``i`` (the nearest modes), split over threads by plane."""
+    spatial = len(indices)
+    lead = x.shape[: x.ndim - spatial]
+    planes = x.reshape(int(np.prod(lead, dtype=np.int64)), *x.shape[x.ndim - spatial :])
+    out = np.empty((planes.shape[0], *(len(i) for i in indices)), x.dtype)
+
+    def work(a: int, b: int) -> None:
+        part = planes[a:b]
+        for axis in range(spatial, 1, -1):
+            part = np.take(part, indices[axis - 1], axis=axis)
+        np.take(part, indices[0], axis=1, out=out[a:b])
+
+    split_apply(planes.shape[0], out.nbytes, work)
+    return out.reshape(*lead, *out.shape[1:])
 
 
 def resample_adjoint(g: np.ndarray, taps: Sequence[Taps]) -> np.ndarray:
