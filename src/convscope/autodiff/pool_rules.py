@@ -181,9 +181,8 @@ def _max_unpool_rule(spatial: int) -> Rule:
 
         def pullback(cotangent: Any) -> Gradients:
             g = _batched_cotangent(cotangent, out, op, plan.unbatched)
-            planes = g.reshape(index.shape[0] * index.shape[1], -1)
-            picked = np.take_along_axis(planes, index.reshape(planes.shape[0], -1), axis=1)
-            return (_finish(picked.reshape(index.shape), plan.x, plan.unbatched),)
+            picked = window.gather_at_indices(g, index, plan.out_sizes)
+            return (_finish(picked, plan.x, plan.unbatched),)
 
         return out, pullback
 

@@ -135,16 +135,21 @@ class GridAxis:
         """Position in pixel units of grid values ``g`` (no padding), in ``g``'s dtype."""
         dtype = g.dtype.type
         one = dtype(1)
+        position: np.ndarray
         if self.align_corners:
             # ((g + 1) / 2) * (size - 1) and (g + 1) * ((size - 1) / 2) round the same real once.
-            return (g + one) * dtype(self.scale)
-        if self.vectorized:
-            return _fused_multiply_add(g + one, self.scale, -0.5)
-        return (g + one) * dtype(self.scale) - dtype(0.5)
+            position = (g + one) * dtype(self.scale)
+        elif self.vectorized:
+            position = _fused_multiply_add(g + one, self.scale, -0.5)
+        else:
+            # Halving is exact, so this rounds as torch's ((g + 1) * size - 1) / 2.
+            position = (g + one) * dtype(self.scale) - dtype(0.5)
+        return position
 
     def clip(self, c: np.ndarray) -> np.ndarray:
         """Positions clipped to ``[0, size - 1]``."""
-        return np.clip(c, 0, self.size - 1).astype(c.dtype, copy=False)
+        clipped: np.ndarray = np.clip(c, 0, self.size - 1)
+        return clipped.astype(c.dtype, copy=False)
 
     def clip_slope(self, c: np.ndarray) -> np.ndarray:
         """d clip / d position: 1 strictly inside, 0 at and beyond both borders (as PyTorch)."""
@@ -249,7 +254,7 @@ def linspace_coordinates(n: int, align_corners: bool, dtype: type[np.floating] =
     i = np.arange(n)
     low = kind(-1) + step * i.astype(kind)
     high = kind(1) - step * (n - 1 - i).astype(kind)
-    values = np.where(i < n // 2, low, high).astype(kind)
+    values: np.ndarray = np.where(i < n // 2, low, high).astype(kind)
     if not align_corners:
         values = (values * kind(n - 1) / kind(n)).astype(kind)
     return values

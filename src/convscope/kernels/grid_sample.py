@@ -258,7 +258,7 @@ def _run_in_groups(x: np.ndarray, grid: np.ndarray, taps: int, work: Callable[[i
         for group in groups[first:last]:
             work(*group)
 
-    run(0, len(groups))
+    parallel.split_apply(len(groups), n * per_item, run)
 
 
 def grid_sample(

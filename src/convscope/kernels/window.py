@@ -273,31 +273,66 @@ def sum_scatter(g: np.ndarray, maps: Sequence[IndexMap], in_sizes: Sequence[int]
     return _per_plane(planes, out_shape, g.dtype, work).reshape(g.shape[: g.ndim - spatial] + tuple(in_sizes))
 
 
+class _PlaneIndex:
+    """Flat per-plane indices (PyTorch's argmax layout) over ``planes`` planes of ``plane_shape``."""
+
+    def __init__(self, indices: np.ndarray, lead: tuple[int, ...], plane_shape: Sequence[int]) -> None:
+        self.lead, self.plane_shape = lead, tuple(plane_shape)
+        self.planes = int(np.prod(lead, dtype=np.int64))
+        self.plane_size = int(np.prod(plane_shape, dtype=np.int64))
+        self.index = indices.reshape(self.planes, -1)
+
+    def flat(self, a: int, b: int) -> np.ndarray:
+        """Indices of planes ``a:b`` into the flattened chunk starting at plane ``a``."""
+        offsets = (np.arange(b - a) * self.plane_size)[:, None]
+        flat: np.ndarray = (self.index[a:b] + offsets).ravel()
+        return flat
+
+    def chunks(self, nbytes: int, work: Callable[[int, int, int, int], None]) -> None:
+        """Run ``work(a, b, start, stop)`` over plane chunks; ``start:stop`` is their flat range."""
+        size = self.plane_size
+        split_apply(self.planes, nbytes, lambda a, b: work(a, b, a * size, b * size))
+
+
 def scatter_to_indices(g: np.ndarray, indices: np.ndarray, plane_shape: Sequence[int]) -> np.ndarray:
     """Add ``g`` onto the flat per-plane ``indices`` of planes of ``plane_shape`` (argmax adjoint)."""
-    spatial = len(plane_shape)
-    lead = g.shape[: g.ndim - spatial]
-    planes = int(np.prod(lead, dtype=np.int64))
-    plane_size = int(np.prod(plane_shape, dtype=np.int64))
-    flat = (indices.reshape(planes, -1) + (np.arange(planes) * plane_size)[:, None]).ravel()
-    summed = np.bincount(flat, weights=g.reshape(-1).astype(np.float64), minlength=planes * plane_size)
-    return summed.astype(g.dtype, copy=False).reshape(*lead, *plane_shape)
+    where = _PlaneIndex(indices, g.shape[: g.ndim - len(plane_shape)], plane_shape)
+    source = g.reshape(where.planes, -1)
+    out = np.empty(where.planes * where.plane_size, g.dtype)
+
+    def work(a: int, b: int, start: int, stop: int) -> None:
+        # bincount sums repeated indices (overlapping windows) and is far faster than np.add.at
+        weights = source[a:b].ravel().astype(np.float64)
+        out[start:stop] = np.bincount(where.flat(a, b), weights=weights, minlength=stop - start)
+
+    where.chunks(out.nbytes, work)
+    return out.reshape(*where.lead, *where.plane_shape)
 
 
 def place_at_indices(values: np.ndarray, indices: np.ndarray, plane_shape: Sequence[int]) -> np.ndarray:
     """Zeros of ``plane_shape`` per plane with ``values`` written at the flat ``indices`` (unpooling)."""
-    spatial = len(plane_shape)
-    lead = values.shape[: values.ndim - spatial]
-    planes = int(np.prod(lead, dtype=np.int64))
-    plane_size = int(np.prod(plane_shape, dtype=np.int64))
-    out = np.zeros(planes * plane_size, values.dtype)
-    index = indices.reshape(planes, -1)
-    source = values.reshape(planes, -1)
+    where = _PlaneIndex(indices, values.shape[: values.ndim - len(plane_shape)], plane_shape)
+    source = values.reshape(where.planes, -1)
+    out = np.empty(where.planes * where.plane_size, values.dtype)
 
-    def work(a: int, b: int) -> None:
-        # one flat scatter per chunk of planes; 1-d fancy assignment is the fast path
-        flat = (index[a:b] + (np.arange(a, b) * plane_size)[:, None]).ravel()
-        out[flat] = source[a:b].ravel()
+    def work(a: int, b: int, start: int, stop: int) -> None:
+        chunk = out[start:stop]
+        chunk[...] = 0  # zeroing in the workers spreads the page faults over the threads too
+        chunk[where.flat(a, b)] = source[a:b].ravel()
 
-    split_apply(planes, out.nbytes, work)
-    return out.reshape(*lead, *plane_shape)
+    where.chunks(out.nbytes, work)
+    return out.reshape(*where.lead, *where.plane_shape)
+
+
+def gather_at_indices(g: np.ndarray, indices: np.ndarray, plane_shape: Sequence[int]) -> np.ndarray:
+    """The values of ``g``'s planes at the flat ``indices``: the adjoint of :func:`place_at_indices`."""
+    where = _PlaneIndex(indices, indices.shape[: indices.ndim - len(plane_shape)], plane_shape)
+    planes = g.reshape(-1)
+    out = np.empty(indices.shape, g.dtype)
+    flat_out = out.reshape(where.planes, -1)
+
+    def work(a: int, b: int, start: int, stop: int) -> None:
+        flat_out[a:b] = planes[start:stop][where.flat(a, b)].reshape(b - a, -1)
+
+    where.chunks(g.nbytes, work)
+    return out
