@@ -552,6 +552,24 @@ CASES = [
         r"input|dim",
     ),
     Refusal(
+        "interpolate_lanczos_without_antialias",
+        lambda: F.interpolate(X, size=3, mode="lanczos"),
+        lambda: TF.interpolate(T(X), size=3, mode="lanczos"),
+        r"antialias",
+    ),
+    Refusal(
+        "interpolate_lanczos_align_corners",
+        lambda: F.interpolate(X, size=3, mode="lanczos", antialias=True, align_corners=True),
+        lambda: TF.interpolate(T(X), size=3, mode="lanczos", antialias=True, align_corners=True),
+        r"align_corners",
+    ),
+    Refusal(
+        "interpolate_lanczos_on_3d_input",
+        lambda: F.interpolate(X3, size=3, mode="lanczos", antialias=True),
+        lambda: TF.interpolate(T(X3), size=3, mode="lanczos", antialias=True),
+        r"lanczos",
+    ),
+    Refusal(
         "interpolate_antialias_with_nearest",
         lambda: F.interpolate(X, size=3, antialias=True),
         lambda: TF.interpolate(T(X), size=3, antialias=True),

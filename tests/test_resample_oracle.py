@@ -32,7 +32,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:upsample.* is deprecated:Depreca
 
 #: the interpolating modes and the one spatial rank torch allows each
 LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
-ANTIALIAS_MODES = ("bilinear", "bicubic")
+#: the modes with antialias; lanczos (Lanczos-3) has nothing else
+ANTIALIAS_MODES = ("bilinear", "bicubic", "lanczos")
 #: (mode, number of spatial dims): every combination torch accepts
 MODE_ND = [(m, nd) for m in ("nearest", "nearest-exact", "area") for nd in (1, 2, 3)] + list(
     LINEAR_MODES.items()
@@ -256,11 +257,13 @@ def interp_cases(
         if not legacy and draw(st.booleans()):
             kwargs["recompute_scale_factor"] = draw(st.sampled_from([None, True, False]))
     kwargs["mode"] = mode
-    if mode in LINEAR_MODES:
-        ac = draw(st.sampled_from([None, True, False]))
+    if mode in LINEAR_MODES or mode == "lanczos":
+        ac = draw(st.sampled_from([None, False] if mode == "lanczos" else [None, True, False]))
         if ac is not None or draw(st.booleans()):
             kwargs["align_corners"] = ac
-    if not legacy and mode in ANTIALIAS_MODES:
+    if mode == "lanczos":
+        kwargs["antialias"] = True  # torch has lanczos only antialiased
+    elif not legacy and mode in ANTIALIAS_MODES:
         aa = draw(st.booleans()) if antialias is None else antialias
         if aa or draw(st.booleans()):
             kwargs["antialias"] = aa

@@ -28,6 +28,7 @@ class Interpolation(Enum):
     NEAREST_EXACT = "nearest-exact"
     LINEAR = "linear"
     CUBIC = "cubic"
+    LANCZOS = "lanczos"
     AREA = "area"
 
 
@@ -196,21 +197,43 @@ def _triangle(t: np.ndarray) -> np.ndarray:
     return weight
 
 
+def _lanczos(t: np.ndarray, lobes: int) -> np.ndarray:
+    weight: np.ndarray = np.where(np.abs(t) < lobes, np.sinc(t) * np.sinc(t / lobes), 0.0)
+    return weight
+
+
+#: antialiasing filters: half-width and shape (Pillow's, which PyTorch follows)
+_FILTERS = {
+    Interpolation.LINEAR: (1.0, _triangle),
+    Interpolation.CUBIC: (2.0, lambda t: _keys_cubic(t, -0.5)),
+    Interpolation.LANCZOS: (3.0, lambda t: _lanczos(t, 3)),
+}
+
+
 def antialias_taps(
     in_size: int,
     out_size: int,
-    cubic: bool,
+    kind: Interpolation,
     align_corners: bool = False,
     scale_factor: float | None = None,
 ) -> Taps:
-    """Antialiased linear or cubic resampling (PyTorch's ``antialias=True``, Pillow's filters).
+    """Antialiased linear, cubic or Lanczos-3 resampling (PyTorch's ``antialias=True``).
 
     When down-sampling by ``s`` the filter is stretched ``s`` times, so every
     input under the output's footprint contributes; the weights of each output
     are normalised to sum to one. The cubic filter is Keys' with a = -0.5.
+
+    Examples
+    --------
+    Halving a row averages neighbouring pairs (the triangle filter stretched
+    over two inputs, normalised):
+
+    >>> antialias_taps(4, 2, Interpolation.LINEAR).matrix() * 7
+    array([[3., 3., 1., 0.],
+           [0., 1., 3., 3.]])
     """
     scale = _scale(in_size, out_size, align_corners, scale_factor)
-    half_width = 2.0 if cubic else 1.0
+    half_width, shape = _FILTERS[kind]
     support = half_width * scale if scale >= 1.0 else half_width
     inv = 1.0 / scale if scale >= 1.0 else 1.0
     centre = scale * (np.arange(out_size) + 0.5)
@@ -219,8 +242,7 @@ def antialias_taps(
     stop = np.minimum(np.floor(centre + support + 0.5).astype(np.int64), in_size)
     index = _ragged(start, stop)
     distance = (index - centre[:, None] + 0.5) * inv
-    weight = _keys_cubic(distance, -0.5) if cubic else _triangle(distance)
-    weight = np.where(index >= 0, weight, 0.0)
+    weight = np.where(index >= 0, shape(distance), 0.0)
     total = weight.sum(axis=1, keepdims=True)
     weight = np.divide(weight, total, out=np.zeros_like(weight), where=total != 0)
     return Taps(index, weight, in_size)
@@ -259,9 +281,8 @@ def interpolation_taps(
         return nearest_taps(in_size, out_size, scale_factor, exact, single_precision, shortcuts)
     if mode is Interpolation.AREA:
         return area_taps(in_size, out_size)
-    cubic = mode is Interpolation.CUBIC
-    if antialias:
-        return antialias_taps(in_size, out_size, cubic, align_corners, scale_factor)
-    if cubic:
+    if antialias or mode is Interpolation.LANCZOS:
+        return antialias_taps(in_size, out_size, mode, align_corners, scale_factor)
+    if mode is Interpolation.CUBIC:
         return cubic_taps(in_size, out_size, align_corners, scale_factor)
     return linear_taps(in_size, out_size, align_corners, scale_factor)

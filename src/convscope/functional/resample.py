@@ -28,6 +28,7 @@ _MODES: dict[str, tuple[Interpolation, int | None]] = {
     "bilinear": (Interpolation.LINEAR, 4),
     "trilinear": (Interpolation.LINEAR, 5),
     "bicubic": (Interpolation.CUBIC, 4),
+    "lanczos": (Interpolation.LANCZOS, 4),
 }
 
 
@@ -72,7 +73,7 @@ def plan_interpolate(
     if mode not in _MODES:
         raise ValueError(f"{op}: unknown mode={mode!r}; expected one of {', '.join(map(repr, _MODES))}")
     kind, rank = _MODES[mode]
-    interpolating = kind in (Interpolation.LINEAR, Interpolation.CUBIC)
+    interpolating = kind in (Interpolation.LINEAR, Interpolation.CUBIC, Interpolation.LANCZOS)
     if not interpolating and align_corners is not None:
         raise ValueError(
             f"{op}: align_corners={align_corners!r} can only be set with the interpolating modes "
@@ -95,10 +96,15 @@ def plan_interpolate(
         raise ValueError(
             f"{op}: recompute_scale_factor=True is not meaningful with an explicit size={size!r}"
         )
-    if antialias and not (mode in ("bilinear", "bicubic") and x.ndim == 4):
+    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and x.ndim == 4):
         raise ValueError(
-            f"{op}: antialias=True is restricted to the bilinear and bicubic modes on 4-d input, "
+            f"{op}: antialias=True is restricted to the bilinear, bicubic and lanczos modes on 4-d input, "
             f"got mode={mode!r} and input of shape {x.shape}"
+        )
+    if kind is Interpolation.LANCZOS and (corners or not antialias):
+        raise ValueError(
+            f"{op}: mode='lanczos' needs antialias=True and align_corners False or None, "
+            f"got antialias={antialias!r} and align_corners={align_corners!r}"
         )
     scales: list[float | None]
     if size is not None:
@@ -166,7 +172,8 @@ def interpolate(
     mode : str
         ``'nearest'`` (PyTorch's legacy floor rule), ``'nearest-exact'``,
         ``'linear'``, ``'bilinear'``, ``'bicubic'`` (a = -0.75),
-        ``'trilinear'`` or ``'area'`` (adaptive average pooling).
+        ``'trilinear'``, ``'area'`` (adaptive average pooling) or
+        ``'lanczos'`` (Lanczos-3, 4-d input, ``antialias=True`` only).
     align_corners : bool, optional
         Interpolating modes only: map the corner pixels' centres onto each
         other (``True``) or the pixel areas' edges (``False``, the default).
@@ -174,7 +181,7 @@ def interpolate(
         Use the computed output size, not ``scale_factor``, for the
         coordinate mapping.
     antialias : bool
-        Bilinear and bicubic on 4-d input: widen the filter when
+        Bilinear, bicubic and lanczos on 4-d input: widen the filter when
         down-sampling so every input under an output's footprint contributes.
 
     Returns

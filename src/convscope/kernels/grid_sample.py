@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
 
-from ..config import get_options
 from ..core.grid import GridAxis, GridMode, GridPadding, affine_base_grid
-from . import parallel
+from .workspace import chunk_ranges
 
 # Keys' cubic convolution parameter, as PyTorch's bicubic modes use.
 _CUBIC_A = -0.75
@@ -114,20 +113,32 @@ def _axis_taps(axis: GridAxis, g: np.ndarray, mode: GridMode, with_grad: bool) -
 
 @dataclass(frozen=True)
 class _SamplingMatrix:
-    """Sparse rows of one batch chunk: ``columns``/``weights`` are ``(samples, taps)``."""
+    """The taps of a chunk of batch items, ``(items * samples, taps)`` arrays.
+
+    Columns count the pixels of the sample's own item, plus ``pixels`` for
+    the zero row that out-of-range taps read.
+    """
 
     columns: np.ndarray
     weights: np.ndarray
     slopes: tuple[np.ndarray, ...]  # per grid component, d weight / d position, same layout
     multipliers: tuple[np.ndarray, ...]  # per grid component, d position / d grid value
-    n_columns: int
+    samples: int  # per item
+    pixels: int  # per item
 
-    def matrix(self, data: np.ndarray | None = None) -> scipy.sparse.csr_array:
-        rows, taps = self.columns.shape
-        indptr = np.arange(0, rows * taps + 1, taps, dtype=self.columns.dtype)
-        values = self.weights if data is None else data
+    def matrix(self, first: int, last: int, data: np.ndarray | None = None) -> scipy.sparse.csr_array:
+        """Sparse rows of items ``[first, last)`` of the chunk over their :func:`_table`."""
+        block = self.pixels + 1
+        rows = slice(first * self.samples, last * self.samples)
+        columns = self.columns[rows]
+        if last - first > 1:
+            item = np.arange(last - first, dtype=columns.dtype) * columns.dtype.type(block)
+            columns = columns + np.repeat(item, self.samples)[:, None]
+        n_rows, taps = columns.shape
+        indptr = np.arange(0, n_rows * taps + 1, taps, dtype=columns.dtype)
+        values = (self.weights if data is None else data)[rows]
         return scipy.sparse.csr_array(
-            (values.ravel(), self.columns.ravel(), indptr), shape=(rows, self.n_columns)
+            (values.ravel(), columns.ravel(), indptr), shape=(n_rows, (last - first) * block)
         )
 
 
@@ -139,7 +150,7 @@ def _product(factors: list[np.ndarray]) -> np.ndarray:
 def _sampling_matrix(
     axes: tuple[GridAxis, ...], grid: np.ndarray, mode: GridMode, with_grad: bool
 ) -> _SamplingMatrix:
-    """The taps of the chunk ``grid`` (``(n, *out, k)``) as sparse rows over ``n * prod(in)`` pixels.
+    """The taps of the chunk ``grid`` (``(n, *out, k)``).
 
     ``axes[a]`` is the axis grid component ``a`` addresses: component 0 (x)
     is the last spatial axis. A row lists its taps with x varying fastest,
@@ -152,38 +163,38 @@ def _sampling_matrix(
         _axis_taps(axes[a], np.ascontiguousarray(grid[..., a]).ravel(), mode, with_grad) for a in range(k)
     ]
 
-    def spread(values: tuple[np.ndarray, ...], a: int) -> np.ndarray:
-        """Component ``a``'s taps on their own axis of the tap grid ``(..., taps_y, taps_x, rows)``."""
-        shape = [1] * k + [n * samples]
-        shape[k - 1 - a] = len(values)
-        return np.stack(values).reshape(shape)
+    taps = math.prod(len(t.index) for t in per_axis)
+    index_dtype = np.dtype(np.int32 if max(n * (pixels + 1), n * samples * taps) < 2**31 else np.int64)
 
-    def as_rows(taps: np.ndarray, dtype: np.dtype) -> np.ndarray:
-        """Tap grid ``(*taps, rows)`` -> contiguous ``(rows, prod(taps))``."""
-        flat = taps.reshape(-1, n * samples)
-        rows = np.empty(flat.shape[::-1], dtype)
-        np.copyto(rows, flat.T)
-        return rows
+    def spread(values: tuple[np.ndarray, ...], a: int, dtype: np.dtype) -> np.ndarray:
+        """Component ``a``'s taps on their own axis of the tap grid ``(rows, ..., taps_y, taps_x)``."""
+        shape = [n * samples] + [1] * k
+        shape[k - a] = len(values)
+        return np.stack(values, axis=-1, dtype=dtype).reshape(shape)
 
-    n_columns = n * pixels + 1  # the last column is the zero pixel of out-of-range taps
-    n_entries = n * samples * math.prod(len(t.index) for t in per_axis)
-    index_dtype = np.dtype(np.int32 if max(n_columns, n_entries + 1) < 2**31 else np.int64)
+    def as_rows(tap_grid: np.ndarray) -> np.ndarray:
+        return tap_grid.reshape(n * samples, taps)
+
     # Within an item, component a moves by the product of the sizes of the faster axes.
-    pixel = sum(spread(t.index, a) * math.prod(ax.size for ax in axes[:a]) for a, t in enumerate(per_axis))
-    ok = functools.reduce(np.logical_and, [spread(t.valid, a) for a, t in enumerate(per_axis)])
-    item_start = np.repeat(np.arange(n, dtype=np.intp) * pixels, samples)
-    columns = as_rows(np.where(ok, pixel + item_start, n_columns - 1), index_dtype)
-    weight = [spread(t.weight, a) for a, t in enumerate(per_axis)]
-    weights = as_rows(_product(weight), grid.dtype)
+    pixel = sum(
+        spread(t.index, a, index_dtype) * index_dtype.type(math.prod(ax.size for ax in axes[:a]))
+        for a, t in enumerate(per_axis)
+    )
+    ok = functools.reduce(
+        np.logical_and, [spread(t.valid, a, np.dtype(bool)) for a, t in enumerate(per_axis)]
+    )
+    columns = as_rows(np.where(ok, pixel, index_dtype.type(pixels)))
+    weight = [spread(t.weight, a, grid.dtype) for a, t in enumerate(per_axis)]
+    weights = as_rows(_product(weight))
     slopes: tuple[np.ndarray, ...] = ()
     multipliers: tuple[np.ndarray, ...] = ()
     if with_grad and mode is not GridMode.NEAREST:
         slopes = tuple(
-            as_rows(_product([spread(t.slope, b) if b == a else w for b, w in enumerate(weight)]), grid.dtype)
+            as_rows(_product([spread(t.slope, b, grid.dtype) if b == a else w for b, w in enumerate(weight)]))
             for a, t in enumerate(per_axis)
         )
         multipliers = tuple(t.multiplier for t in per_axis if t.multiplier is not None)
-    return _SamplingMatrix(columns, weights, slopes, multipliers, n_columns)
+    return _SamplingMatrix(columns, weights, slopes, multipliers, samples, pixels)
 
 
 def _axes(spatial: tuple[int, ...], padding: GridPadding, align_corners: bool) -> tuple[GridAxis, ...]:
@@ -193,13 +204,13 @@ def _axes(spatial: tuple[int, ...], padding: GridPadding, align_corners: bool) -
 
 
 def _table(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Channels-last rows ``(n * pixels + 1, C)`` of ``x`` (``(n, C, *spatial)``), last row zero."""
+    """Channels-last rows of ``x`` (``(n, C, *spatial)``): per item its pixels, then a zero row."""
     n, c = x.shape[:2]
     pixels = math.prod(x.shape[2:])
-    table = np.empty((n * pixels + 1, c), dtype)
-    np.copyto(table[:-1].reshape(n, pixels, c), x.reshape(n, c, pixels).transpose(0, 2, 1))
-    table[-1] = 0
-    return table
+    table = np.empty((n, pixels + 1, c), dtype)
+    np.copyto(table[:, :-1], x.reshape(n, c, pixels).transpose(0, 2, 1))
+    table[:, -1] = 0
+    return table.reshape(-1, c)
 
 
 def _channels_last(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -215,17 +226,16 @@ _TILE_BYTES = 1 << 15
 
 
 def _to_channels_first(dst: np.ndarray, rows: np.ndarray) -> None:
-    """Write rows ``(n * prod(spatial), C)`` into ``dst`` (``(n, C, *spatial)``).
+    """Write rows ``(n, spatial rows, C)`` into ``dst`` (``(n, C, *spatial)``).
 
     Copied a tile of rows at a time: a plain transposed copy walks all rows
     once per channel, reading a cache line for each 4 or 8 bytes it uses.
     """
     n, c = dst.shape[:2]
-    src = rows.reshape(n, -1, c)
     out = dst.reshape(n, c, -1)
     step = max(16, _TILE_BYTES // (c * rows.itemsize))
-    for start in range(0, src.shape[1], step):
-        np.copyto(out[:, :, start : start + step], src[:, start : start + step].transpose(0, 2, 1))
+    for start in range(0, rows.shape[1], step):
+        np.copyto(out[:, :, start : start + step], rows[:, start : start + step].transpose(0, 2, 1))
 
 
 def _taps(mode: GridMode, k: int) -> int:
@@ -233,50 +243,46 @@ def _taps(mode: GridMode, k: int) -> int:
     return int(per_axis**k)
 
 
-# About this many bytes of channels-last rows per unit of work: small enough to stay in cache
-# between the copies and the sparse product, large enough to amortise the Python overhead.
+# About this many bytes of channels-last rows per group of items: small enough for a group's
+# copies and sparse product to stay in cache, large enough to amortise the per-group overhead.
 _GROUP_BYTES = 1 << 20
 
 
-def _run_in_groups(x: np.ndarray, grid: np.ndarray, taps: int, work: Callable[[int, int], None]) -> None:
-    """Run ``work(start, stop)`` over groups of batch items, the groups spread over threads.
+def _chunks(
+    x: np.ndarray, grid: np.ndarray, mode: GridMode
+) -> Iterator[tuple[int, int, list[tuple[int, int]]]]:
+    """Chunks of batch items that fit the workspace, each with its groups (offsets within the chunk).
 
-    Each group builds its own sparse rows, so the channels-last copies and the
-    product of one group stay in cache; NumPy's copies release the GIL, so one
-    thread's copies overlap another's sparse product.
+    The taps of a whole chunk are computed at once (one pass of NumPy calls);
+    the copies and products then run group by group, in cache.
     """
     n, c = x.shape[:2]
     itemsize = _compute_dtype(x.dtype).itemsize
     samples = math.prod(grid.shape[1:-1])
     pixels = math.prod(x.shape[2:])
-    per_item = itemsize * (pixels + 2 * samples) * c + samples * taps * (grid.shape[-1] + 2) * 16
-    cap = get_options().workspace_bytes // 8  # each worker thread (8 at most) holds one group's scratch
-    size = max(1, min(_GROUP_BYTES // per_item, cap // per_item))
-    groups = [(start, min(n, start + size)) for start in range(0, n, size)]
-
-    def run(first: int, last: int) -> None:
-        for group in groups[first:last]:
-            work(*group)
-
-    parallel.split_apply(len(groups), n * per_item, run)
+    taps_bytes = samples * _taps(mode, grid.shape[-1]) * (grid.shape[-1] + 2) * 16
+    group_bytes = itemsize * (pixels + 2 * samples) * c
+    size = max(1, _GROUP_BYTES // group_bytes)
+    for start, stop in chunk_ranges(n, taps_bytes + group_bytes, fixed_bytes=size * group_bytes):
+        yield start, stop, [(a, min(stop - start, a + size)) for a in range(0, stop - start, size)]
 
 
 def grid_sample(
     x: np.ndarray, grid: np.ndarray, mode: GridMode, padding: GridPadding, align_corners: bool
 ) -> np.ndarray:
     """Sample ``x`` (``(N, C, *in)``) at ``grid`` (``(N, *out, k)``): ``(N, C, *out)`` in ``x``'s dtype."""
+    c = x.shape[1]
     out = np.empty((*x.shape[:2], *grid.shape[1:-1]), x.dtype)
     if out.size == 0:
         return out
     dtype = _compute_dtype(x.dtype)
     axes = _axes(x.shape[2:], padding, align_corners)
-
-    def work(start: int, stop: int) -> None:
+    for start, stop, groups in _chunks(x, grid, mode):
         sampling = _sampling_matrix(axes, grid[start:stop].astype(dtype, copy=False), mode, False)
-        rows = sampling.matrix() @ _table(x[start:stop], dtype)
-        _to_channels_first(out[start:stop], rows)
-
-    _run_in_groups(x, grid, _taps(mode, grid.shape[-1]), work)
+        for first, last in groups:
+            items = slice(start + first, start + last)
+            rows = sampling.matrix(first, last) @ _table(x[items], dtype)
+            _to_channels_first(out[items], rows.reshape(last - first, -1, c))
     return out
 
 
@@ -289,28 +295,29 @@ def grid_sample_backward(
     align_corners: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gradients of :func:`grid_sample` in ``x`` and in ``grid`` for the output cotangent."""
-    k = grid.shape[-1]
+    c, k = x.shape[1], grid.shape[-1]
     grad_grid = np.zeros(grid.shape, grid.dtype)
     if cotangent.size == 0:
         return np.zeros(x.shape, x.dtype), grad_grid
     grad_x = np.empty(x.shape, x.dtype)  # every item is written below
     dtype = _compute_dtype(x.dtype)
     axes = _axes(x.shape[2:], padding, align_corners)
-
-    def work(start: int, stop: int) -> None:
+    for start, stop, groups in _chunks(x, grid, mode):
         sampling = _sampling_matrix(axes, grid[start:stop].astype(dtype, copy=False), mode, True)
-        g_rows = _channels_last(cotangent[start:stop], dtype)
-        grad_rows = sampling.matrix().T @ g_rows  # the adjoint of the gather: a scatter-add in sample order
-        _to_channels_first(grad_x[start:stop], grad_rows[:-1])
-        if not sampling.slopes:  # nearest: piecewise constant in the grid
-            return
-        table = _table(x[start:stop], dtype)
-        chunk = grad_grid[start:stop].reshape(-1, k)
-        for a, (slope, multiplier) in enumerate(zip(sampling.slopes, sampling.multipliers)):
-            moved = sampling.matrix(slope) @ table  # d sample / d position along a, per channel
-            chunk[:, a] = multiplier * np.einsum("pc,pc->p", moved, g_rows)
-
-    _run_in_groups(x, grid, _taps(mode, k), work)
+        for first, last in groups:
+            items = slice(start + first, start + last)
+            g_rows = _channels_last(cotangent[items], dtype)
+            # The adjoint of the gather: a scatter-add, in sample order; the zero rows collect junk.
+            grad_rows = sampling.matrix(first, last).T @ g_rows
+            _to_channels_first(grad_x[items], grad_rows.reshape(last - first, -1, c)[:, :-1])
+            if not sampling.slopes:  # nearest: piecewise constant in the grid
+                continue
+            table = _table(x[items], dtype)
+            grad = grad_grid[items].reshape(-1, k)
+            rows = slice(first * sampling.samples, last * sampling.samples)
+            for a, (slope, multiplier) in enumerate(zip(sampling.slopes, sampling.multipliers)):
+                moved = sampling.matrix(first, last, slope) @ table  # d sample / d position along a
+                grad[:, a] = multiplier[rows] * np.einsum("pc,pc->p", moved, g_rows)
     return grad_x, grad_grid
 
 
