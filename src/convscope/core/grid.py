@@ -212,23 +212,35 @@ class GridAxis:
         """Whether integer-valued positions fall on a pixel."""
         return (index >= 0) & (index < self.size)
 
-    def tap(self, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pixel read by integer-valued ``position`` (a float array), and whether it exists.
+    def pixel(self, position: np.ndarray, dtype: type[np.integer] = np.intp) -> np.ndarray:
+        """Index of the pixel at integer-valued ``position`` (a float array); ``size`` where there is none.
 
-        Border and reflection padding fold every position onto a pixel; with
-        zeros padding a position outside the input reads nothing. Used by the
-        bicubic taps, which PyTorch pads one by one.
+        ``size`` is one past the last pixel: a reader that keeps a zero there
+        reads what PyTorch reads outside the input.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> GridAxis(3, align_corners=True).pixel(np.array([-1.0, 0.0, 2.0, 3.0]))
+        array([3, 0, 2, 3])
+        """
+        return np.where(self.inside(position), position, self.size).astype(dtype)
+
+    def tap(self, position: np.ndarray, dtype: type[np.integer] = np.intp) -> np.ndarray:
+        """The :meth:`pixel` a bicubic tap at integer-valued ``position`` reads.
+
+        PyTorch pads each of the 16 taps on its own: border and reflection
+        padding fold every tap onto a pixel; with zeros padding a tap outside
+        the input reads nothing.
 
         Examples
         --------
         >>> import numpy as np
         >>> ax = GridAxis(3, align_corners=True, padding=GridPadding.REFLECTION)
-        >>> ax.tap(np.array([-2.0, -1.0, 3.0, 4.0]))[0]
+        >>> ax.tap(np.array([-2.0, -1.0, 3.0, 4.0]))
         array([2, 1, 1, 0])
         """
-        folded = self.pad(position)
-        ok = self.inside(folded)
-        return np.where(ok, folded, 0).astype(np.intp), ok
+        return self.pixel(self.pad(position), dtype)
 
 
 def linspace_coordinates(n: int, align_corners: bool, dtype: type[np.floating] = np.float64) -> np.ndarray:

@@ -53,6 +53,19 @@ def pool_input(op: str, input: Any, spatial: int) -> tuple[np.ndarray, bool]:
     return x, unbatched
 
 
+def window_args(
+    op: str, n: int, kernel_size: Any, stride: Any, padding: Any
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Checked ``(kernel, stride, padding)`` of a window; a ``stride`` of None or ``[]`` is the kernel."""
+    kernel = positive(int_tuple(kernel_size, n, "kernel_size", op), "kernel_size", op)
+    if stride is None or (isinstance(stride, Sequence) and len(stride) == 0):
+        step = kernel
+    else:
+        step = positive(int_tuple(stride, n, "stride", op), "stride", op)
+    pad = non_negative(int_tuple(padding, n, "padding", op), "padding", op)
+    return kernel, step, pad
+
+
 def pool_axes(
     op: str,
     sizes: Sequence[int],
@@ -64,13 +77,8 @@ def pool_axes(
 ) -> tuple[Axis, ...]:
     """The window of each axis, after PyTorch's checks (stride defaults to the kernel)."""
     n = len(sizes)
-    kernel = positive(int_tuple(kernel_size, n, "kernel_size", op), "kernel_size", op)
-    if stride is None or (isinstance(stride, Sequence) and len(stride) == 0):
-        step = kernel
-    else:
-        step = positive(int_tuple(stride, n, "stride", op), "stride", op)
+    kernel, step, pad = window_args(op, n, kernel_size, stride, padding)
     dil = positive(int_tuple(dilation, n, "dilation", op), "dilation", op)
-    pad = non_negative(int_tuple(padding, n, "padding", op), "padding", op)
     if any(p > k // 2 for p, k in zip(pad, kernel)):
         raise ValueError(
             f"{op}: padding should be at most half of kernel_size, got padding={pad} and kernel_size={kernel}"
@@ -206,17 +214,21 @@ def average_dtype(op: str, x: np.ndarray) -> np.dtype[Any]:
     return x.dtype
 
 
+def outer_product(per_axis: Sequence[np.ndarray]) -> np.ndarray:
+    """``per_axis[0][i] * per_axis[1][j] * ...`` as an N-d array: a count over a separable window."""
+    result = np.ones((1,) * len(per_axis), np.int64)
+    for i, vector in enumerate(per_axis):
+        shape = [1] * len(per_axis)
+        shape[i] = -1
+        result = result * vector.reshape(shape)
+    return result
+
+
 def divisors(axes: Sequence[Axis], count_include_pad: bool, divisor_override: int | None) -> np.ndarray | int:
     """What each window's sum is divided by: the product of the axes' counts, or the override."""
     if divisor_override is not None:
         return divisor_override
-    spatial = len(axes)
-    result: np.ndarray | int = 1
-    for i, a in enumerate(axes):
-        shape = [1] * spatial
-        shape[i] = -1
-        result = result * a.pool_divisors(count_include_pad).reshape(shape)
-    return result
+    return outer_product([a.pool_divisors(count_include_pad) for a in axes])
 
 
 def check_divisor(op: str, divisor_override: Any) -> int | None:
@@ -446,12 +458,7 @@ def run_adaptive_avg(plan: AdaptivePlan) -> np.ndarray:
 
 def adaptive_counts(maps: Sequence[np.ndarray]) -> np.ndarray:
     """Cells per adaptive window: the product of the axes' window lengths."""
-    counts = np.ones((1,) * len(maps), np.int64)
-    for i, index in enumerate(maps):
-        shape = [1] * len(maps)
-        shape[i] = -1
-        counts = counts * (index >= 0).sum(axis=1).reshape(shape)
-    return counts
+    return outer_product([(index >= 0).sum(axis=1) for index in maps])
 
 
 def _adaptive_avg_pool(spatial: int) -> AdaptiveAvgPool:

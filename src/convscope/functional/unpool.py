@@ -16,8 +16,8 @@ import numpy as np
 
 from ..core import Axis
 from ..kernels import window
-from ._args import as_array, batched, int_tuple, non_negative, positive
-from .pool import PoolPlan, plan_pool, pool_input
+from ._args import as_array, batched, int_tuple
+from .pool import PoolPlan, outer_product, plan_pool, pool_input, window_args
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,7 @@ def plan_unpool(
 ) -> UnpoolPlan:
     """Check an unpooling call and find the pooling windows it reverses (PyTorch's size rules)."""
     x, unbatched = batched(as_array(input, "input", op), spatial, op)
-    kernel = positive(int_tuple(kernel_size, spatial, "kernel_size", op), "kernel_size", op)
-    if stride is None or (isinstance(stride, Sequence) and len(stride) == 0):
-        step = kernel
-    else:
-        step = positive(int_tuple(stride, spatial, "stride", op), "stride", op)
-    pad = non_negative(int_tuple(padding, spatial, "padding", op), "padding", op)
+    kernel, step, pad = window_args(op, spatial, kernel_size, stride, padding)
     sizes = x.shape[2:]
     default = [Axis.transposed(n, k, s, (p, p)) for n, k, s, p in zip(sizes, kernel, step, pad)]
     if output_size is None:
@@ -151,12 +146,7 @@ def _max_unpool(spatial: int) -> MaxUnpool:
 
 def coverage(axes: Sequence[Axis]) -> np.ndarray:
     """How many windows cover each output cell: the product of the axes' coverages."""
-    result = np.ones((1,) * len(axes), np.int64)
-    for i, a in enumerate(axes):
-        shape = [1] * len(axes)
-        shape[i] = -1
-        result = result * a.coverage().reshape(shape)
-    return result
+    return outer_product([a.coverage() for a in axes])
 
 
 def run_avg_unpool(plan: UnpoolPlan) -> np.ndarray:
