@@ -351,6 +351,7 @@ TARGETS: list[Target] = [
     Target("pool-resample: every case <= 2.0", ("pool-resample", "pool-resample-backward"), "max", 2.0),
     Target("pool-resample: geometric mean <= 1.5", ("pool-resample",), "geomean", 1.5),
     Target("pool-resample-backward: geometric mean <= 1.5", ("pool-resample-backward",), "geomean", 1.5),
+    Target("grid: every case <= 2.0", ("grid",), "max", 2.0),
 ]
 
 # Outputs must agree with torch to this max relative difference
