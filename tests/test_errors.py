@@ -60,6 +60,10 @@ def _module_conv2d(x, w, padding, padding_mode):
     return torch.func.functional_call(m, {"weight": T(w)}, (T(x),))
 
 
+# convscope's upsample is deprecated like torch's; calling it is the point of its cases
+pytestmark = pytest.mark.filterwarnings("ignore:upsample is deprecated:DeprecationWarning")
+
+
 def _torch_deprecated(name, *args, **kwargs):
     """torch's deprecated ``upsample*`` functions, their deprecation warning silenced."""
     with warnings.catch_warnings():
