@@ -22,15 +22,40 @@ from .parallel import split_apply
 _DENSE_LIMIT = 512
 
 
+# Interpolation matrices are banded: split into this many row blocks, each multiplies only
+# the inputs its rows reach (a quarter of the work for 2x resampling, fewer BLAS calls than more).
+_ROW_BLOCKS = 4
+
+
+def _bands(matrix: np.ndarray) -> list[tuple[slice, slice, np.ndarray]]:
+    """``(rows, columns, block)`` pieces covering the non-zeros of a banded ``matrix``."""
+    out_size = matrix.shape[0]
+    step = -(-out_size // _ROW_BLOCKS)
+    pieces = []
+    for start in range(0, out_size, step):
+        rows = slice(start, min(out_size, start + step))
+        used = np.nonzero(matrix[rows].any(axis=0))[0]
+        columns = slice(int(used[0]), int(used[-1]) + 1) if used.size else slice(0, 0)
+        pieces.append((rows, columns, np.ascontiguousarray(matrix[rows, columns])))
+    return pieces
+
+
 def _apply_axis(x: np.ndarray, axis: int, matrix: np.ndarray) -> np.ndarray:
-    """Multiply axis ``axis`` of ``x`` by ``matrix`` (``(out, in)``)."""
-    if axis == x.ndim - 1:  # one GEMM; BLAS threads it
-        out: np.ndarray = x.reshape(-1, x.shape[-1]) @ matrix.T
-        return out.reshape(*x.shape[:-1], matrix.shape[0])
+    """Multiply axis ``axis`` of ``x`` by ``matrix`` (``(out, in)``), band by band."""
     planes = int(np.prod(x.shape[:axis], dtype=np.int64))
-    blocks = x.reshape(planes, x.shape[axis], -1)
-    result: np.ndarray = np.matmul(matrix, blocks)
-    return result.reshape(*x.shape[:axis], matrix.shape[0], *x.shape[axis + 1 :])
+    source = x.reshape(planes, x.shape[axis], -1)
+    out = np.empty((planes, matrix.shape[0], source.shape[2]), x.dtype)
+    last = axis == x.ndim - 1
+    flat_source = x.reshape(-1, x.shape[-1])
+    flat_out = out.reshape(-1, matrix.shape[0])
+    for rows, columns, block in _bands(matrix):
+        if columns.stop == columns.start:
+            out[:, rows] = 0
+        elif last:  # one GEMM over every row of x; BLAS threads it
+            flat_out[:, rows] = flat_source[:, columns] @ block.T
+        else:
+            out[:, rows] = np.matmul(block, source[:, columns])
+    return out.reshape(*x.shape[:axis], matrix.shape[0], *x.shape[axis + 1 :])
 
 
 def _sparse(taps: Taps) -> sparse.csr_matrix:
