@@ -8,6 +8,7 @@ index maps). Unpooling swaps the two directions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -82,7 +83,8 @@ def _adaptive_max_pool_rule(spatial: int) -> Rule:
 
 def _spread(g: np.ndarray, plan: Any, divisor: np.ndarray | int) -> np.ndarray:
     """The adjoint of ``window sums / divisor``."""
-    return window.sum_scatter(g / divisor, plan.maps, plan.in_sizes)
+    # the integer counts must not promote a float32 cotangent to float64
+    return window.sum_scatter(g / np.asarray(divisor, g.dtype), plan.maps, plan.in_sizes)
 
 
 def _avg_pool_rule(spatial: int) -> Rule:
@@ -152,11 +154,12 @@ def _lp_pool_rule(spatial: int) -> Rule:
                     grad = window.scatter_to_indices(g, indices, plan.in_sizes) * np.sign(x)
                 else:
                     assert sums is not None
-                    volume = np.prod([a.kernel for a in plan.axes])
+                    volume = math.prod(a.kernel for a in plan.axes)
                     # d(S^(1/p))/dS = S^(1/p - 1) / p, taken as 0 where a window's sum S is 0
                     slope = np.where(sums == 0, 0.0, np.power(sums, 1.0 / p - 1.0))
-                    per_window = g * slope * volume / pool.divisors(plan.axes, True, None)
-                    grad = _spread(per_window, plan, 1) * np.power(x, p - 1.0)
+                    per_window = g * slope * volume
+                    grad = _spread(per_window, plan, pool.divisors(plan.axes, True, None))
+                    grad *= np.power(x, p - 1.0)
             return (_finish(grad, plan.x, plan.unbatched),)
 
         return out, pullback
