@@ -601,51 +601,36 @@ def shuffle_cases(draw, *, unshuffle: bool) -> ShuffleCase:
     return ShuffleCase(np.random.default_rng(seed).standard_normal(shape), r)
 
 
+#: (ours, torch's, keyword of the factor, whether the input is the shuffled side)
+SHUFFLES = {
+    "shuffle": (F.pixel_shuffle, TF.pixel_shuffle, "upscale_factor", False),
+    "unshuffle": (F.pixel_unshuffle, TF.pixel_unshuffle, "downscale_factor", True),
+}
+
+
+@pytest.mark.parametrize("which", sorted(SHUFFLES))
 @settings(max_examples=30)
 @given(data=st.data())
-def test_pixel_shuffle_matches_torch(data):
-    case = data.draw(shuffle_cases(unshuffle=False), label="case")
-    ref = TF.pixel_shuffle(tt(case.x), case.factor)
-    _assert_exact(F.pixel_shuffle(case.x, case.factor), ref, np.float64, err_msg=repr(case))
+def test_pixel_shuffle_and_unshuffle_match_torch(which, data):
+    ours, theirs, _, unshuffle = SHUFFLES[which]
+    case = data.draw(shuffle_cases(unshuffle=unshuffle), label="case")
+    _assert_exact(ours(case.x, case.factor), theirs(tt(case.x), case.factor), np.float64, err_msg=repr(case))
     x32 = case.x.astype(np.float32)
-    _assert_exact(F.pixel_shuffle(x32, case.factor), TF.pixel_shuffle(tt(x32), case.factor), np.float32)
+    _assert_exact(ours(x32, case.factor), theirs(tt(x32), case.factor), np.float32)
 
 
-@settings(max_examples=30)
-@given(data=st.data())
-def test_pixel_unshuffle_matches_torch(data):
-    case = data.draw(shuffle_cases(unshuffle=True), label="case")
-    ref = TF.pixel_unshuffle(tt(case.x), case.factor)
-    _assert_exact(F.pixel_unshuffle(case.x, case.factor), ref, np.float64, err_msg=repr(case))
-    x32 = case.x.astype(np.float32)
-    _assert_exact(F.pixel_unshuffle(x32, case.factor), TF.pixel_unshuffle(tt(x32), case.factor), np.float32)
-
-
+@pytest.mark.parametrize("which", sorted(SHUFFLES))
 @settings(max_examples=15)
 @given(data=st.data())
-def test_pixel_shuffle_vjp_matches_torch(data):
-    case = data.draw(shuffle_cases(unshuffle=False), label="case")
-    cot = _cotangent(data, tuple(TF.pixel_shuffle(tt(case.x), case.factor).shape))
+def test_pixel_shuffle_and_unshuffle_vjp_match_torch(which, data):
+    ours, theirs, keyword, unshuffle = SHUFFLES[which]
+    case = data.draw(shuffle_cases(unshuffle=unshuffle), label="case")
+    cot = _cotangent(data, tuple(theirs(tt(case.x), case.factor).shape))
     _check_vjp(
-        F.pixel_shuffle,
-        lambda t: TF.pixel_shuffle(t, case.factor),
+        ours,
+        lambda t: theirs(t, case.factor),
         case.x,
-        dict(upscale_factor=case.factor),
-        cot,
-        err_msg=repr(case),
-    )
-
-
-@settings(max_examples=15)
-@given(data=st.data())
-def test_pixel_unshuffle_vjp_matches_torch(data):
-    case = data.draw(shuffle_cases(unshuffle=True), label="case")
-    cot = _cotangent(data, tuple(TF.pixel_unshuffle(tt(case.x), case.factor).shape))
-    _check_vjp(
-        F.pixel_unshuffle,
-        lambda t: TF.pixel_unshuffle(t, case.factor),
-        case.x,
-        dict(downscale_factor=case.factor),
+        {keyword: case.factor},
         cot,
         err_msg=repr(case),
     )
