@@ -184,6 +184,16 @@ def pool_cases(
 # ---------------------------------------------------------------------------
 
 
+def _assert_pooled(out, ref, ref_idx, with_indices: bool, msg: str) -> None:
+    """``out`` is torch's float64 values, and with ``with_indices`` a (values, indices) pair."""
+    if with_indices:
+        assert isinstance(out, tuple) and len(out) == 2, type(out)
+        _assert_exact(out[0], ref, np.float64, msg)
+        _assert_indices(out[1], ref_idx, msg)
+    else:
+        _assert_exact(out, ref, np.float64, msg)
+
+
 @pytest.mark.parametrize("nd", ND)
 @given(data=st.data())
 def test_max_pool_matches_torch_exactly(nd, data):
@@ -192,12 +202,7 @@ def test_max_pool_matches_torch_exactly(nd, data):
     with_indices = data.draw(st.booleans(), label="return_indices")
     out = ours("max_pool", nd)(case.x, **case.max_kw(), return_indices=with_indices)
     ref, ref_idx = theirs("max_pool", nd)(tt(case.x), **case.max_kw(), return_indices=True)
-    if with_indices:
-        assert isinstance(out, tuple) and len(out) == 2, type(out)
-        _assert_exact(out[0], ref, np.float64, repr(case))
-        _assert_indices(out[1], ref_idx, repr(case))
-    else:
-        _assert_exact(out, ref, np.float64, repr(case))
+    _assert_pooled(out, ref, ref_idx, with_indices, repr(case))
     np.testing.assert_array_equal(case.x, x0)  # the input is not modified
 
 
@@ -542,12 +547,7 @@ def test_adaptive_max_pool_matches_torch(nd, data):
     with_indices = data.draw(st.booleans(), label="return_indices")
     out = ours("adaptive_max_pool", nd)(case.x, case.output_size, return_indices=with_indices)
     ref, ref_idx = theirs("adaptive_max_pool", nd)(tt(case.x), case.output_size, return_indices=True)
-    if with_indices:
-        assert isinstance(out, tuple) and len(out) == 2, type(out)
-        _assert_exact(out[0], ref, np.float64, repr(case))
-        _assert_indices(out[1], ref_idx, repr(case))
-    else:
-        _assert_exact(out, ref, np.float64, repr(case))
+    _assert_pooled(out, ref, ref_idx, with_indices, repr(case))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
