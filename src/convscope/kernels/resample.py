@@ -18,7 +18,7 @@ from ..core.resample import Taps
 from .parallel import split_apply
 
 # Above this many matrix entries per input sample a dense product wastes more
-# multiplications than a gather of the taps costs.
+# multiplications than a sparse product of the taps costs.
 _DENSE_LIMIT = 512
 
 

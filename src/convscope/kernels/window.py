@@ -24,6 +24,7 @@ from .parallel import split_apply
 
 Selection = slice | np.ndarray
 IndexMap = np.ndarray
+Combine = Callable[[np.ndarray, int, Selection, np.ndarray], None]
 
 
 def _progression(values: np.ndarray) -> slice | None:
@@ -123,8 +124,12 @@ def _per_plane(
     return out
 
 
-def max_reduce(x: np.ndarray, maps: Sequence[IndexMap]) -> np.ndarray:
-    """Max over the windows of the trailing ``len(maps)`` axes (values only)."""
+def _reduce(x: np.ndarray, maps: Sequence[IndexMap], fill: Any, combine: Combine) -> np.ndarray:
+    """Reduce the windows of the trailing ``len(maps)`` axes, one axis and one tap at a time.
+
+    Each axis starts from ``fill`` and ``combine(reduced, axis, outputs, values)``
+    folds in one tap: the input slice it reads, for the outputs it reaches.
+    """
     spatial = len(maps)
     planes = _planes(x, spatial)
 
@@ -134,18 +139,29 @@ def max_reduce(x: np.ndarray, maps: Sequence[IndexMap]) -> np.ndarray:
             index = maps[axis - 1]
             shape = list(current.shape)
             shape[axis] = index.shape[0]
-            reduced = np.full(shape, _lowest(x.dtype), x.dtype)
+            reduced = np.full(shape, fill, x.dtype)
             for outputs, inputs in tap_selections(index):
-                target = reduced[_at(axis, outputs)]
-                # np.maximum propagates NaN, as PyTorch's max pooling does
-                np.maximum(target, current[_at(axis, inputs)], out=target)
-                if isinstance(outputs, np.ndarray):
-                    reduced[_at(axis, outputs)] = target
+                combine(reduced, axis, outputs, current[_at(axis, inputs)])
             current = reduced
         dst[...] = current
 
     out_shape = (planes.shape[0], *(m.shape[0] for m in maps))
     return _per_plane(planes, out_shape, x.dtype, work).reshape(x.shape[: x.ndim - spatial] + out_shape[1:])
+
+
+def _add(target: np.ndarray, axis: int, outputs: Selection, value: np.ndarray) -> None:
+    # each tap reaches each output once, so += is safe with index arrays too
+    target[_at(axis, outputs)] += value
+
+
+def max_reduce(x: np.ndarray, maps: Sequence[IndexMap]) -> np.ndarray:
+    """Max over the windows of the trailing ``len(maps)`` axes (values only; NaN wins)."""
+    return _reduce(x, maps, _lowest(x.dtype), _raise_to)
+
+
+def sum_reduce(x: np.ndarray, maps: Sequence[IndexMap]) -> np.ndarray:
+    """Sum over the windows of the trailing ``len(maps)`` axes."""
+    return _reduce(x, maps, 0, _add)
 
 
 def argmax_reduce(
@@ -225,28 +241,6 @@ def argmax_reduce(
     )
     lead = x.shape[: x.ndim - spatial]
     return values.reshape(lead + out_shape[1:]), winners.reshape(lead + out_shape[1:])
-
-
-def sum_reduce(x: np.ndarray, maps: Sequence[IndexMap]) -> np.ndarray:
-    """Sum over the windows of the trailing ``len(maps)`` axes."""
-    spatial = len(maps)
-    planes = _planes(x, spatial)
-
-    def work(src: np.ndarray, dst: np.ndarray) -> None:
-        current = src
-        for axis in reversed(range(1, spatial + 1)):
-            index = maps[axis - 1]
-            shape = list(current.shape)
-            shape[axis] = index.shape[0]
-            reduced = np.zeros(shape, x.dtype)
-            for outputs, inputs in tap_selections(index):
-                # each tap reaches each output once, so += is safe with index arrays too
-                reduced[_at(axis, outputs)] += current[_at(axis, inputs)]
-            current = reduced
-        dst[...] = current
-
-    out_shape = (planes.shape[0], *(m.shape[0] for m in maps))
-    return _per_plane(planes, out_shape, x.dtype, work).reshape(x.shape[: x.ndim - spatial] + out_shape[1:])
 
 
 def sum_scatter(g: np.ndarray, maps: Sequence[IndexMap], in_sizes: Sequence[int]) -> np.ndarray:
