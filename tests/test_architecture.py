@@ -18,6 +18,7 @@ ALLOWED = {
     "kernels": {"core", "config"},
     "functional": {"core", "kernels"},
     "autodiff": {"core", "kernels", "functional"},
+    "nn": {"core", "functional"},
     "cli": {"<public>"},
 }
 PUBLIC = {"convscope", "convscope.functional", "convscope.core"}
