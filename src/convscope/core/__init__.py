@@ -5,6 +5,7 @@ split and tap index in the library comes from here.
 """
 
 from .axis import Axis, Phase
+from .dilation import hdc_distances, satisfies_hdc
 from .geometry import ConvGeometry, conv_geometry, conv_transpose_geometry
 from .padding import (
     PadMode,
@@ -27,9 +28,11 @@ __all__ = [
     "adaptive_taps",
     "conv_geometry",
     "conv_transpose_geometry",
+    "hdc_distances",
     "interpolation_taps",
     "resolve_padding",
     "same_pad_total",
+    "satisfies_hdc",
     "scaled_size",
     "source_index",
     "split_same",

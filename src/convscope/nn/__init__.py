@@ -10,6 +10,7 @@
 """
 
 from .activation import Dropout, Dropout2d, Identity, LeakyReLU, ReLU, ReLU6, Sigmoid
+from .blocks import ASPP, HDC, DeepLabHead, DepthwiseSeparableConv2d
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .module import IncompatibleKeys, Module, ModuleList, Sequential
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
@@ -36,6 +37,8 @@ from .pooling import (
 from .resample import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "ASPP",
+    "HDC",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
@@ -54,6 +57,8 @@ __all__ = [
     "ConvTranspose1d",
     "ConvTranspose2d",
     "ConvTranspose3d",
+    "DeepLabHead",
+    "DepthwiseSeparableConv2d",
     "Dropout",
     "Dropout2d",
     "Identity",
