@@ -21,7 +21,7 @@ ALLOWED = {
     "nn": {"core", "functional"},
     "cli": {"<public>"},
 }
-PUBLIC = {"convscope", "convscope.functional", "convscope.core"}
+PUBLIC = {"convscope", "convscope.functional", "convscope.core", "convscope.nn"}
 
 
 def _imports(path: Path) -> list[str]:

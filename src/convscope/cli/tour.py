@@ -17,7 +17,15 @@ import numpy as np
 
 import convscope
 import convscope.functional as F
-from convscope.core import Axis, Interpolation, conv_geometry, interpolation_taps
+from convscope import nn
+from convscope.core import (
+    Axis,
+    Interpolation,
+    conv_geometry,
+    hdc_distances,
+    interpolation_taps,
+    satisfies_hdc,
+)
 
 
 @dataclass
@@ -233,6 +241,79 @@ def _three_upsamplers() -> Stop:
     return stop
 
 
+class _SeedASPP(nn.Module):
+    """Seed 002's ASPP, "without bn version": image pooling, a 1x1 and three atrous 3x3 branches."""
+
+    def __init__(self, in_channel: int = 512, depth: int = 256) -> None:
+        super().__init__()
+        self.mean = nn.AdaptiveAvgPool2d((1, 1))
+        self.conv = nn.Conv2d(in_channel, depth, 1, 1, rng=0)
+        self.atrous_block1 = nn.Conv2d(in_channel, depth, 1, 1, rng=1)
+        self.atrous_block6 = nn.Conv2d(in_channel, depth, 3, 1, padding=6, dilation=6, rng=6)
+        self.atrous_block12 = nn.Conv2d(in_channel, depth, 3, 1, padding=12, dilation=12, rng=12)
+        self.atrous_block18 = nn.Conv2d(in_channel, depth, 3, 1, padding=18, dilation=18, rng=18)
+        self.conv_1x1_output = nn.Conv2d(depth * 5, depth, 1, 1, rng=5)
+
+    def branches(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        image = F.interpolate(self.conv(self.mean(x)), size=x.shape[2:], mode="bilinear")
+        named = {"image_features": image}
+        for name in ("atrous_block1", "atrous_block6", "atrous_block12", "atrous_block18"):
+            named[name] = getattr(self, name)(x)
+        return named
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.conv_1x1_output(np.concatenate(list(self.branches(x).values()), axis=1))  # type: ignore[no-any-return]
+
+
+def _count(module: nn.Module) -> int:
+    return sum(p.size for p in module.parameters())
+
+
+def _aspp_and_hdc() -> Stop:
+    stop = Stop("002", "ASPP: parallel atrous branches; HDC: rates that do not grid")
+    seed = _SeedASPP()
+    x = np.random.default_rng(0).standard_normal((1, 512, 33, 33)).astype(np.float32)
+    for name, out in seed.branches(x).items():
+        module = seed.conv if name == "image_features" else getattr(seed, name)
+        span = Axis(33, module.kernel_size[0], dilation=module.dilation[0]).span
+        stop.say(
+            f"{name}: kernel {module.kernel_size}, dilation {module.dilation} (span {span}) -> {out.shape}"
+        )
+    fused = seed(x)
+    stop.say(f"concatenated 5 x 256 channels -> conv_1x1_output -> {fused.shape}; {_count(seed)} parameters")
+    torchvision_aspp = nn.ASPP(512, (6, 12, 18), 256, rng=0)
+    stop.say(
+        f"nn.ASPP(512, (6, 12, 18), 256), torchvision's layout with BatchNorm: {_count(torchvision_aspp)} "
+        f"parameters, keys {list(torchvision_aspp.state_dict())[:2]} ..."
+    )
+    for rates in ((1, 2, 3), (2, 2, 2)):
+        field = 1 + sum(Axis(64, 3, dilation=r).span - 1 for r in rates)
+        verdict = "covers every pixel" if satisfies_hdc(rates) else "grids (holes)"
+        stop.say(
+            f"3x3 convs with rates {rates}: receptive field {field}, HDC distances {hdc_distances(rates)} "
+            f"-> {verdict}"
+        )
+        stop.facts[f"rates {rates}"] = {"receptive_field": field, "hdc": satisfies_hdc(rates)}
+    stop.facts.update(seed_aspp_parameters=_count(seed), aspp_parameters=_count(torchvision_aspp))
+    return stop
+
+
+def _separable_parameters() -> Stop:
+    stop = Stop("004", "Depthwise-separable and group convolution layers: parameter counts")
+    layers = {
+        "nn.Conv2d(32, 64, 3, bias=False)": nn.Conv2d(32, 64, 3, bias=False, rng=0),
+        "nn.Conv2d(32, 64, 3, groups=4, bias=False)": nn.Conv2d(32, 64, 3, groups=4, bias=False, rng=0),
+        "nn.DepthwiseSeparableConv2d(32, 64, norm=False)": nn.DepthwiseSeparableConv2d(
+            32, 64, norm=False, rng=0
+        ),
+    }
+    for name, layer in layers.items():
+        shapes = [tuple(p.shape) for p in layer.parameters()]
+        stop.say(f"{name}: weights {shapes}, {_count(layer)} parameters")
+        stop.facts[name] = _count(layer)
+    return stop
+
+
 STOPS: list[Callable[[], Stop]] = [
     _conv_shapes,
     _transposed_shapes,
@@ -243,6 +324,8 @@ STOPS: list[Callable[[], Stop]] = [
     _upsampling,
     _pooling_and_unpooling,
     _three_upsamplers,
+    _aspp_and_hdc,
+    _separable_parameters,
 ]
 
 
