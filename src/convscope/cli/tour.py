@@ -274,7 +274,10 @@ def _aspp_and_hdc() -> Stop:
     seed = _SeedASPP()
     x = np.random.default_rng(0).standard_normal((1, 512, 33, 33)).astype(np.float32)
     for name, out in seed.branches(x).items():
-        module = seed.conv if name == "image_features" else getattr(seed, name)
+        if name == "image_features":
+            stop.say(f"{name}: global average pool, 1x1 conv, bilinear back to 33x33 -> {out.shape}")
+            continue
+        module = getattr(seed, name)
         span = Axis(33, module.kernel_size[0], dilation=module.dilation[0]).span
         stop.say(
             f"{name}: kernel {module.kernel_size}, dilation {module.dilation} (span {span}) -> {out.shape}"

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
-from ..core import hdc_distances, satisfies_hdc
+from ..core import Axis, SameConvention, hdc_distances, same_pad_total, satisfies_hdc, split_same
 from .activation import Dropout, ReLU
 from .conv import Conv2d
 from .init import Rng, generator
@@ -26,7 +26,9 @@ from .pooling import AdaptiveAvgPool2d
 def _conv_bn_relu(
     in_channels: int, out_channels: int, kernel_size: int, dilation: int, rng: np.random.Generator, dtype: Any
 ) -> list[Module]:
-    padding = dilation * (kernel_size - 1) // 2  # 'same' for odd kernels, as DeepLab writes it
+    # 'same' for odd kernels, written as an explicit symmetric padding (as DeepLab does)
+    span = Axis(1, kernel_size, dilation=dilation).span
+    padding, _ = split_same(same_pad_total(1, span, 1, SameConvention.TORCH), SameConvention.TORCH)
     conv = Conv2d(
         in_channels, out_channels, kernel_size, padding=padding, dilation=dilation, bias=False,
         dtype=dtype, rng=rng,
