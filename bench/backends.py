@@ -2,7 +2,8 @@
 
 An implementation is a namespace with ``name``, ``version``, ``origin``,
 ``functional`` (mirroring ``torch.nn.functional`` on NumPy arrays) and
-``vjp(fn, *primals, **params) -> (out, pullback)``.
+``vjp(fn, *primals, **params) -> (out, pullback)`` and ``nn_lib()``, the layer library
+the whole-network cases are built with (see ``bench/networks.py``).
 """
 
 from __future__ import annotations
@@ -48,8 +49,21 @@ def load_convscope(threads: int) -> SimpleNamespace:
         origin=str(getattr(convscope, "__file__", "?")),
         functional=functional,
         vjp=vjp if vjp is not None else _missing_vjp,
+        nn_lib=_convscope_nn_lib,
         thread_note=thread_note,
     )
+
+
+def _convscope_nn_lib() -> SimpleNamespace:
+    from bench.networks import convscope_lib
+
+    return convscope_lib()
+
+
+def _standin_nn_lib() -> SimpleNamespace:
+    from bench.networks import torch_lib
+
+    return torch_lib()
 
 
 def _missing_vjp(*args: Any, **kwargs: Any) -> Any:
@@ -97,5 +111,6 @@ def load_standin() -> SimpleNamespace:
         origin="bench.backends.load_standin (--self-test)",
         functional=functional,
         vjp=_standin_vjp,
+        nn_lib=_standin_nn_lib,
         thread_note="stand-in uses torch's threads",
     )

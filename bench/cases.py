@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from bench import deform_reference
+
 Fn = Callable[[], Any]
 Builder = Callable[[Any, np.random.Generator], tuple[Fn, Fn]]
 
@@ -274,6 +276,97 @@ def grid_sample_backward(x_shape: Sequence[int], grid_shape: Sequence[int], **pa
 
     return build
 
+
+def _deform_inputs(
+    rng: np.random.Generator, x_shape: Sequence[int], w_shape: Sequence[int], padding: int
+) -> tuple[np.ndarray, ...]:
+    """Input, offset (N(0, 1) pixels: the scale learned offsets start at), weight and a mask in [0, 1]."""
+    n, _, h, w = x_shape
+    kh, kw = w_shape[2:]
+    out = (n, kh * kw, h + 2 * padding - kh + 1, w + 2 * padding - kw + 1)
+    offset = _randn(rng, (n, 2 * out[1], *out[2:]))
+    mask = rng.random(out, dtype=np.float32)
+    return _randn(rng, x_shape), offset, _weight(rng, w_shape), mask
+
+
+def deform_forward(x_shape: Sequence[int], w_shape: Sequence[int], padding: int) -> Builder:
+    """``F.deform_conv2d(x, offset, w, padding=..., mask=mask)`` against the plain-torch port."""
+
+    def build(impl: Any, rng: np.random.Generator) -> tuple[Fn, Fn]:
+        arrays = _deform_inputs(rng, x_shape, w_shape, padding)
+        x, offset, w, mask = arrays
+        xt, ot, wt, mt = (_torch_copy(a) for a in arrays)
+        functional = impl.functional
+
+        def cs_fn() -> Any:
+            return functional.deform_conv2d(x, offset, w, padding=padding, mask=mask)
+
+        def torch_fn() -> Any:
+            with torch.no_grad():
+                return deform_reference.deform_conv2d(xt, ot, wt, padding=padding, mask=mt)
+
+        return cs_fn, torch_fn
+
+    return build
+
+
+def deform_backward(x_shape: Sequence[int], w_shape: Sequence[int], padding: int) -> Builder:
+    """Gradients in input, offset, weight and mask, forward included, against the port's autograd."""
+
+    def build(impl: Any, rng: np.random.Generator) -> tuple[Fn, Fn]:
+        arrays = _deform_inputs(rng, x_shape, w_shape, padding)
+        x, offset, w, mask = arrays
+        xt, ot, wt, mt = (_torch_copy(a, True) for a in arrays)
+        with torch.no_grad():
+            out_shape = tuple(deform_reference.deform_conv2d(xt, ot, wt, padding=padding, mask=mt).shape)
+        g = _randn(rng, out_shape)
+        gt = _torch_copy(g)
+        functional, vjp = impl.functional, impl.vjp
+
+        def cs_fn() -> Any:
+            _, pullback = vjp(functional.deform_conv2d, x, offset, w, None, mask, padding=padding)
+            grad_x, grad_offset, grad_w, _, grad_mask = pullback(g)
+            return grad_x, grad_offset, grad_w, grad_mask
+
+        def torch_fn() -> Any:
+            out = deform_reference.deform_conv2d(xt, ot, wt, padding=padding, mask=mt)
+            return torch.autograd.grad(out, (xt, ot, wt, mt), gt)
+
+        return cs_fn, torch_fn
+
+    return build
+
+
+def network_forward(network: str, x_shape: Sequence[int], **kwargs: Any) -> Builder:
+    """Builder for a whole network of ``bench/networks.py`` in eval mode, float32.
+
+    torch's network (seeded default initialisation, random BatchNorm statistics)
+    is built with ``torch.nn``; convscope's with ``impl.nn_lib()`` and loaded with
+    torch's ``state_dict()``. Timed: ``net(x)`` against torch's ``net(x)`` under
+    ``torch.no_grad()``.
+    """
+
+    def build(impl: Any, rng: np.random.Generator) -> tuple[Fn, Fn]:
+        from bench import networks
+
+        lib = impl.nn_lib()
+        factory = getattr(networks, network)
+        ours, reference = networks.twins(lambda lb: factory(lb, **kwargs), lib, rng)
+        x = _randn(rng, x_shape)
+        xt = _torch_copy(x)
+
+        def cs_fn() -> Any:
+            return lib.run(ours, x)
+
+        def torch_fn() -> Any:
+            with torch.no_grad():
+                return reference(xt)
+
+        return cs_fn, torch_fn
+
+    return build
+
+
 CASES: list[Case] = [
     # -- forward convolutions (ResNet/DeepLab-like layer shapes) ------------
     Case("conv2d 3x3 64->64 56x56 b8 p1", "forward",
@@ -339,6 +432,19 @@ CASES: list[Case] = [
     Case("backward grid_sample bilinear zeros 64ch 56x56 b8", "grid",
          grid_sample_backward((8, 64, 56, 56), (8, 56, 56, 2), align_corners=False),
          direction="backward"),
+    # -- deformable convolution (DCNv2: offsets and mask) against a plain-torch port ----------
+    Case("deform_conv2d 3x3 64->64 28x28 b4 p1 mask", "deform",
+         deform_forward((4, 64, 28, 28), (64, 64, 3, 3), padding=1)),
+    Case("backward deform_conv2d 3x3 64->64 28x28 b4 p1 mask", "deform",
+         deform_backward((4, 64, 28, 28), (64, 64, 3, 3), padding=1),
+         direction="backward"),
+    # -- whole networks (convscope.nn with torch's state_dict), eval mode --
+    Case("U-Net depth 3 base 16 3ch 128x128 b1", "nn",
+         network_forward("unet", (1, 3, 128, 128), base=16, depth=3)),
+    Case("DeepLab head ASPP(6,12,18) 256ch 33x33 b2", "nn",
+         network_forward("deeplab_head", (2, 256, 33, 33), in_channels=256, classes=21)),
+    Case("MobileNet separable stack 32ch 56x56 b8", "nn",
+         network_forward("mobilenet", (8, 32, 56, 56), channels=32, classes=10)),
 ]  # fmt: skip
 
 
@@ -352,6 +458,10 @@ TARGETS: list[Target] = [
     Target("pool-resample: geometric mean <= 1.5", ("pool-resample",), "geomean", 1.5),
     Target("pool-resample-backward: geometric mean <= 1.5", ("pool-resample-backward",), "geomean", 1.5),
     Target("grid: every case <= 2.0", ("grid",), "max", 2.0),
+    Target("nn: geometric mean <= 1.5", ("nn",), "geomean", 1.5),
+    # torchvision's compiled operator does not install beside CPU torch; the baseline is the
+    # plain-torch port of bench/deform_reference.py, which convscope must beat.
+    Target("deform: every case < 1.0 (vs plain-torch port)", ("deform",), "max", 1.0, strict=True),
 ]
 
 # Outputs must agree with torch to this max relative difference

@@ -1,5 +1,6 @@
 """Differentiation: ``vjp`` and the pullback of every functional operator."""
 
+from . import deform_rules as _deform_rules  # noqa: F401
 from . import grid_rules as _grid_rules  # noqa: F401
 from . import pool_rules as _pool_rules  # noqa: F401
 from . import resample_rules as _resample_rules  # noqa: F401

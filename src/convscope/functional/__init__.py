@@ -8,6 +8,7 @@ from .conv import (
     conv_transpose2d,
     conv_transpose3d,
 )
+from .deform import deform_conv2d
 from .fold import fold, unfold
 from .grid import affine_grid, grid_sample
 from .pad import pad
@@ -66,6 +67,7 @@ __all__ = [
     "conv_transpose1d",
     "conv_transpose2d",
     "conv_transpose3d",
+    "deform_conv2d",
     "fold",
     "grid_sample",
     "interpolate",

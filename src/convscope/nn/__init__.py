@@ -11,7 +11,7 @@
 
 from .activation import Dropout, Dropout2d, Identity, LeakyReLU, ReLU, ReLU6, Sigmoid
 from .blocks import ASPP, HDC, DeepLabHead, DepthwiseSeparableConv2d
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, DeformConv2d
 from .module import IncompatibleKeys, Module, ModuleList, Sequential
 from .norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .pooling import (
@@ -58,6 +58,7 @@ __all__ = [
     "ConvTranspose2d",
     "ConvTranspose3d",
     "DeepLabHead",
+    "DeformConv2d",
     "DepthwiseSeparableConv2d",
     "Dropout",
     "Dropout2d",

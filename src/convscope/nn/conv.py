@@ -16,7 +16,8 @@ from .module import Module
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-def _tuple(value: Any, n: int, name: str, layer: str) -> tuple[int, ...]:
+def ntuple(value: Any, n: int, name: str, layer: str) -> tuple[int, ...]:
+    """An int or ``n`` ints as an ``n``-tuple (torch's ``_pair``/``_triple``), checked."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         return (int(value),) * n
     items = tuple(int(v) for v in value)
@@ -60,10 +61,10 @@ class _ConvNd(Module):
         if self.transposed and padding_mode != "zeros":
             raise ValueError(f'{name}: only "zeros" padding mode is supported, got {padding_mode!r}')
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _tuple(kernel_size, spatial, "kernel_size", name)
-        self.stride = _tuple(stride, spatial, "stride", name)
-        self.dilation = _tuple(dilation, spatial, "dilation", name)
-        self.output_padding = _tuple(output_padding, spatial, "output_padding", name)
+        self.kernel_size = ntuple(kernel_size, spatial, "kernel_size", name)
+        self.stride = ntuple(stride, spatial, "stride", name)
+        self.dilation = ntuple(dilation, spatial, "dilation", name)
+        self.output_padding = ntuple(output_padding, spatial, "output_padding", name)
         self.padding_mode: PaddingMode = padding_mode  # type: ignore[assignment]  # checked above
         self.padding: str | tuple[int, ...]
         if isinstance(padding, str):
@@ -74,7 +75,7 @@ class _ConvNd(Module):
                 raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = _tuple(padding, spatial, "padding", name)
+            self.padding = ntuple(padding, spatial, "padding", name)
         rows, columns = (in_channels, out_channels) if self.transposed else (out_channels, in_channels)
         shape = (rows, columns // groups, *self.kernel_size)
         draws = generator(rng)
@@ -272,3 +273,47 @@ class ConvTranspose3d(_ConvTranspose):
     """
 
     spatial = 3
+
+
+class DeformConv2d(_ConvNd):
+    """``torchvision.ops.DeformConv2d``: a 2-d convolution whose taps move by learned offsets.
+
+    ``forward(input, offset, mask=None)`` calls
+    :func:`convscope.functional.deform_conv2d`; ``offset`` is
+    ``(N, 2 * offset_groups * kh * kw, H_out, W_out)`` in ``(dy, dx)`` pairs per
+    tap, ``mask`` (DCNv2) ``(N, offset_groups * kh * kw, H_out, W_out)``.
+
+    Examples
+    --------
+    With zero offsets it is the plain convolution:
+
+    >>> layer = DeformConv2d(2, 4, 3, padding=1, rng=0)
+    >>> x = np.ones((1, 2, 5, 5), np.float32)
+    >>> offset = np.zeros((1, 18, 5, 5), np.float32)
+    >>> bool(np.allclose(layer(x, offset), F.conv2d(x, layer.weight, layer.bias, padding=1)))
+    True
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | Sequence[int],
+        stride: int | Sequence[int] = 1,
+        padding: int | Sequence[int] = 0,
+        dilation: int | Sequence[int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        *,
+        dtype: Any = np.float32,
+        rng: Rng = None,
+    ) -> None:
+        super().__init__(
+            2, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, "zeros",
+            dtype=dtype, rng=rng,
+        )  # fmt: skip
+
+    def forward(self, input: Any, offset: Any, mask: Any = None) -> np.ndarray:
+        return F.deform_conv2d(  # type: ignore[no-any-return]
+            input, offset, self.weight, self.bias, self.stride, self.padding, self.dilation, mask
+        )

@@ -20,13 +20,14 @@ class _BatchNorm(Module):
         affine: bool = True,
         track_running_stats: bool = True,
         *,
+        bias: bool = True,
         dtype: Any = np.float32,
     ) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.register_parameter("weight", np.ones(num_features, dtype) if affine else None)
-        self.register_parameter("bias", np.zeros(num_features, dtype) if affine else None)
+        self.register_parameter("bias", np.zeros(num_features, dtype) if affine and bias else None)
         if track_running_stats:
             self.register_buffer("running_mean", np.zeros(num_features, dtype))
             self.register_buffer("running_var", np.ones(num_features, dtype))
@@ -38,7 +39,7 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
     def _check(self, x: np.ndarray) -> None:
@@ -107,7 +108,7 @@ class BatchNorm2d(_BatchNorm):
     Examples
     --------
     >>> BatchNorm2d(6)
-    BatchNorm2d(6, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+    BatchNorm2d(6, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
     >>> round(float(BatchNorm2d(6).eval()(np.ones((1, 6, 2, 2))).max()), 4)
     1.0
     """

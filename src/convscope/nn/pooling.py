@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
+from .conv import ntuple
 from .module import Module
 
 Size = int | Sequence[int]
@@ -316,8 +317,11 @@ class _MaxUnpool(Module):
 
     def __init__(self, kernel_size: Size, stride: Size | None = None, padding: Size = 0) -> None:
         super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding = padding
+        # torch keeps these as tuples (its repr shows them so)
+        n, name = self.spatial, type(self).__name__
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name)
+        self.stride = ntuple(stride if stride is not None else kernel_size, n, "stride", name)
+        self.padding = ntuple(padding, n, "padding", name)
 
     def forward(self, input: Any, indices: Any, output_size: Sequence[int] | None = None) -> np.ndarray:
         unpool = _pick("max_unpool", self.spatial)
