@@ -84,7 +84,8 @@ def check_indices(plan: UnpoolPlan, indices: Any) -> np.ndarray:
             f"{plan.op}: indices of shape {index.shape} must have the shape of the input, {plan.x.shape}"
         )
     plane = int(np.prod(plan.out_sizes, dtype=np.int64))
-    if index.size and (index.min() < 0 or index.max() >= plane):
+    # an empty output plane (default size 0) has no cells to check, and torch returns it empty
+    if index.size and plane and (index.min() < 0 or index.max() >= plane):
         bad = int(index.max()) if index.max() >= plane else int(index.min())
         raise ValueError(
             f"{plan.op}: found an invalid max index {bad} in indices (the output planes "

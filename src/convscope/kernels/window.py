@@ -312,7 +312,8 @@ def place_at_indices(values: np.ndarray, indices: np.ndarray, plane_shape: Seque
     def work(a: int, b: int, start: int, stop: int) -> None:
         chunk = out[start:stop]
         chunk[...] = 0  # zeroing in the workers spreads the page faults over the threads too
-        chunk[where.flat(a, b)] = source[a:b].ravel()
+        if chunk.size:  # an empty output plane receives nothing (torch returns it empty)
+            chunk[where.flat(a, b)] = source[a:b].ravel()
 
     where.chunks(out.nbytes, work)
     return out.reshape(*where.lead, *where.plane_shape)

@@ -159,7 +159,10 @@ class Dropout(_Dropout):
 
 
 class Dropout2d(_Dropout):
-    """``torch.nn.Dropout2d``: zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) input.
+    """``torch.nn.Dropout2d``: zero whole channels of ``(N, C, H, W)`` input.
+
+    A 3-d input is read as torch 2.13 reads it, ``(N, C, L)``: channel-wise
+    1-d dropout (torch warns that this will change).
 
     Examples
     --------
@@ -171,4 +174,6 @@ class Dropout2d(_Dropout):
     def _mask_shape(self, x: np.ndarray) -> tuple[int, ...]:
         if x.ndim not in (3, 4):
             raise ValueError(f"Dropout2d: expected 3-d or 4-d input, got input of shape {x.shape}")
+        if x.ndim == 3:
+            return (*x.shape[:-1], 1)
         return (*x.shape[:-2], 1, 1)

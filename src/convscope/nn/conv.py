@@ -204,11 +204,13 @@ class _ConvTranspose(_ConvNd):
             return self.output_padding
         n = self.spatial
         wanted = [int(v) for v in output_size]
-        if len(wanted) == n + 2:
-            wanted = wanted[2:]
+        leading = np.ndim(input) - n  # torch also takes the full shape: (C, ...) unbatched, (N, C, ...)
+        if len(wanted) == n + leading:
+            wanted = wanted[leading:]
         if len(wanted) != n:
             raise ValueError(
-                f"{type(self).__name__}: output_size must have {n} or {n + 2} elements, got {output_size!r}"
+                f"{type(self).__name__}: output_size must have {n} or {n + leading} elements, "
+                f"got {output_size!r}"
             )
         sizes = np.shape(input)[-n:]
         assert isinstance(self.padding, tuple)

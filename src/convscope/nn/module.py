@@ -161,6 +161,19 @@ class Module:
                         slots[dotted + name] = (module, table, name)
         return slots
 
+    def _unexpected(self, state_dict: Mapping[str, Any], slots: Mapping[str, Any]) -> list[str]:
+        """Keys no entry matches, in torch's order: by the module that finds them, root first."""
+        found = []
+        for module_prefix, module in self.named_modules():
+            dotted = f"{module_prefix}." if module_prefix else ""
+            for key in state_dict:
+                if key in slots or not key.startswith(dotted):
+                    continue
+                head = key[len(dotted) :].split(".", 1)[0]
+                if head not in module._modules or "." not in key[len(dotted) :]:
+                    found.append(key)
+        return found
+
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (NumPy or torch) into this module's parameters and buffers.
 
@@ -178,7 +191,7 @@ class Module:
         """
         slots = self._slots()
         missing = [k for k in slots if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in slots]
+        unexpected = self._unexpected(state_dict, slots)
         problems = []
         if strict and missing:
             problems.append("missing key(s): " + ", ".join(repr(k) for k in missing))
@@ -286,7 +299,9 @@ class Sequential(Module):
     def __len__(self) -> int:
         return len(self._modules)
 
-    def __getitem__(self, index: int) -> Module:
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):  # torch slices a Sequential into a Sequential
+            return Sequential(OrderedDict(list(self.named_children())[index]))
         return list(self.children())[index]
 
     def __iter__(self) -> Iterator[Module]:

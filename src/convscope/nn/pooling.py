@@ -118,15 +118,30 @@ class _AvgPool(Module):
 
 
 class AvgPool1d(_AvgPool):
-    """``torch.nn.AvgPool1d``.
+    """``torch.nn.AvgPool1d`` (which keeps its arguments as 1-tuples).
 
     Examples
     --------
     >>> AvgPool1d(2)(np.array([[[1.0, 3.0, 2.0, 0.0]]]))
     array([[[2., 1.]]])
+    >>> AvgPool1d(3)
+    AvgPool1d(kernel_size=(3,), stride=(3,), padding=(0,))
     """
 
     spatial = 1
+
+    def __init__(
+        self,
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.kernel_size = ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
+        self.stride = ntuple(stride if stride is not None else kernel_size, 1, "stride", "AvgPool1d")
+        self.padding = ntuple(padding, 1, "padding", "AvgPool1d")
 
 
 class AvgPool2d(_AvgPool):
