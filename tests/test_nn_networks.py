@@ -218,6 +218,45 @@ def test_depthwise_separable_block_matches_torch_twin():
         compare_eval(tnet, cnet, np.random.default_rng(2).standard_normal((2, 6, 11, 9)))
 
 
+@pytest.mark.parametrize("rates", [(1, 2, 3), (1, 2, 5), (1, 3, 5)])
+def test_hdc_block_matches_torch_twin(rates):
+    """``blocks.HDC``: one (3x3 atrous conv, BN, ReLU) per rate, keeping the size, as a torch twin."""
+    twin = torch.nn.Sequential(
+        *(
+            torch.nn.Sequential(
+                torch.nn.Conv2d(5, 5, 3, padding=r, dilation=r, bias=False),
+                torch.nn.BatchNorm2d(5),
+                torch.nn.ReLU(),
+            )
+            for r in rates
+        )
+    )
+    torch.manual_seed(sum(rates))
+    tnet = perturb_norms_(twin, sum(rates))
+    cnet = cnn.HDC(5, rates, rng=0)
+    assert list(cnet.state_dict()) == list(tnet.state_dict())
+    cnet.load_state_dict(tnet.state_dict())
+    compare_eval(tnet, cnet, np.random.default_rng(3).standard_normal((2, 5, 13, 12)))
+
+
+@pytest.mark.parametrize("rates", [(2, 2, 2), (1, 2, 9), (2, 4, 8)])
+def test_hdc_block_warns_or_refuses_rates_that_grid(rates):
+    """Rates that grid leave holes: the gradient of one output, through torch's twin, shows them."""
+    layers = [torch.nn.Conv2d(1, 1, 3, padding=r, dilation=r, bias=False) for r in rates]
+    for layer in layers:
+        torch.nn.init.ones_(layer.weight)
+    x = torch.zeros(1, 1, 41, 41, requires_grad=True)
+    torch.nn.Sequential(*layers)(x)[0, 0, 20, 20].backward()
+    reached = (x.grad[0, 0] != 0).numpy()
+    rows, cols = np.nonzero(reached)
+    field = reached[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    assert not field.all()  # torch confirms the holes the criterion predicts
+    with pytest.warns(UserWarning, match="grid"):
+        cnn.HDC(2, rates, rng=0)
+    with pytest.raises(ValueError, match=r"rates \(.*\) grid"):
+        cnn.HDC(2, rates, strict=True)
+
+
 # ---------------------------------------------------------------------------
 # (c) DeepLab head: ASPP (torchvision's layout) + 3x3 conv + BN + ReLU + 1x1 classifier
 # ---------------------------------------------------------------------------
