@@ -19,6 +19,7 @@ ALLOWED = {
     "functional": {"core", "kernels"},
     "autodiff": {"core", "kernels", "functional"},
     "nn": {"core", "functional"},
+    "arith": {"core"},
     "cli": {"<public>"},
 }
 PUBLIC = {"convscope", "convscope.functional", "convscope.core", "convscope.nn"}

@@ -15,7 +15,6 @@ separable, so an N-d map is the outer product of per-axis maps.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -143,8 +142,9 @@ def _axis_stack(layers: Sequence[_Layer], in_size: int) -> tuple[np.ndarray, int
             len(counts), layer.kernel, layer.stride, layer.dilation, layer.padding, layer.output_padding
         )
         counts = _scatter(axis, counts)
-        impulse = _scatter(_transposed_axis(len(impulse), layer.kernel, layer.stride, layer.dilation, 0, 0),
-                           impulse)
+        impulse = _scatter(
+            _transposed_axis(len(impulse), layer.kernel, layer.stride, layer.dilation, 0, 0), impulse
+        )
         period *= layer.stride
     return counts, period, _fold(impulse, period)
 
@@ -271,7 +271,9 @@ def overlap_map_stack(
                 f"layers[{i}] must map kernel_size (and optionally {sorted(known - {'kernel_size'})}), "
                 f"got keys {sorted(layer)}"
             )
-    ndim = _ndim(*(v for layer in layers for v in layer.values()), *([input_size] if input_size else []))
+    ndim = _ndim(
+        *(v for layer in layers for v in layer.values()), *([input_size] if input_size is not None else [])
+    )
     parsed = []
     for layer in layers:
         fields = {
@@ -326,7 +328,7 @@ def gradient_overlap(
     >>> gradient_overlap(4, 2, input_size=8, padding=1).counts
     array([1, 2, 2, 2, 2, 2, 2, 1])
     """
-    ndim = _ndim(kernel_size, stride, dilation, padding, *([input_size] if input_size else []))
+    ndim = _ndim(kernel_size, stride, dilation, padding, *([input_size] if input_size is not None else []))
     kernels = _per_axis("kernel_size", kernel_size, ndim, 1)
     strides = _per_axis("stride", stride, ndim, 1)
     dilations = _per_axis("dilation", dilation, ndim, 1)

@@ -1,0 +1,48 @@
+"""Analysis of the convolution family: sizes, padding, receptive fields, as plain data.
+
+Every answer is asked of the geometry core (:mod:`convscope.core`); this
+package imports nothing else from convscope.
+
+>>> from convscope.arith import conv_output_size, receptive_field
+>>> conv_output_size(224, kernel_size=7, stride=2, padding=3)
+112
+>>> receptive_field("conv k3; conv k3 d2; conv k3 d4")[-1].size
+15
+"""
+
+from .gridding import Gridding, gridding, tap_indicator
+from .matrix import conv_matrix, symbolic_conv_matrix
+from .overlap import Overlap, gradient_overlap, overlap_map, overlap_map_stack
+from .padding import same_padding
+from .receptive import Layer, ReceptiveField, parse_layers, receptive_field
+from .sizes import (
+    conv_output_size,
+    conv_transpose_output_size,
+    effective_kernel_size,
+    inverse_transpose,
+    pool_output_size,
+    transpose_output_sizes,
+)
+
+__all__ = [
+    "Gridding",
+    "Layer",
+    "Overlap",
+    "ReceptiveField",
+    "conv_matrix",
+    "conv_output_size",
+    "conv_transpose_output_size",
+    "effective_kernel_size",
+    "gradient_overlap",
+    "gridding",
+    "inverse_transpose",
+    "overlap_map",
+    "overlap_map_stack",
+    "parse_layers",
+    "pool_output_size",
+    "receptive_field",
+    "same_padding",
+    "symbolic_conv_matrix",
+    "tap_indicator",
+    "transpose_output_sizes",
+]
