@@ -22,7 +22,7 @@ ALLOWED = {
     "arith": {"core"},
     "cli": {"<public>"},
 }
-PUBLIC = {"convscope", "convscope.functional", "convscope.core", "convscope.nn"}
+PUBLIC = {"convscope", "convscope.functional", "convscope.core", "convscope.nn", "convscope.arith"}
 
 
 def _imports(path: Path) -> list[str]:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 import torch
+
+from convscope.cli.main import main
 
 
 def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -54,3 +59,355 @@ def test_tour_writes_its_outputs_and_matches_torch(tmp_path: Path) -> None:
     w = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]], dtype=torch.float64)
     reference = torch.nn.functional.conv2d(torch.tensor(x).reshape(1, 1, 3, 3), w).numpy().ravel()
     np.testing.assert_allclose(matrix @ x, reference, rtol=1e-12)
+
+
+# -- the analysis subcommands (issue 6 item 8) ------------------------------------
+# Most checks call main() in-process (capsys); a few run the real command in a subprocess.
+ANALYSIS = ("shape", "rf", "overlap", "gridding", "matrix")
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Exit status, stdout and stderr of ``convscope ARGS`` run in-process."""
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:  # argparse: --help and bad arguments
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
+    code, out, err = _cli(capsys, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_analysis_help(capsys: pytest.CaptureFixture[str]) -> None:
+    result = _run("shape", "--help")  # one real subprocess
+    assert result.returncode == 0 and "usage: convscope shape" in result.stdout
+    for command in ANALYSIS:
+        code, out, _ = _cli(capsys, command, "--help")
+        assert code == 0
+        assert f"usage: convscope {command}" in out and "--json" in out and "examples:" in out
+    assert all(command in _cli(capsys, "--help")[1] for command in ANALYSIS)
+
+
+def _torch_shape(op: str, size: tuple[int, ...], **kw: Any) -> list[int]:
+    x = torch.zeros((1, 1, *size), dtype=torch.float64)
+    n = len(size)
+    kernel = kw.pop("kernel")
+    if op in ("conv", "conv_transpose"):
+        w = torch.zeros((1, 1, *((kernel,) * n if isinstance(kernel, int) else kernel)), dtype=torch.float64)
+        fn = getattr(torch.nn.functional, f"{op}{n}d")
+        return list(fn(x, w, **kw).shape[2:])
+    return list(getattr(torch.nn.functional, f"{op}{n}d")(x, kernel, **kw).shape[2:])
+
+
+SHAPE_CASES = [
+    (
+        ["conv", "--input", "7,9", "--kernel", "3", "--stride", "2", "--padding", "1"],
+        ("conv", (7, 9), {"kernel": 3, "stride": 2, "padding": 1}),
+    ),
+    (
+        ["conv", "--input", "8,5", "--kernel", "4,3", "--padding", "same", "--dilation", "2"],
+        ("conv", (8, 5), {"kernel": (4, 3), "padding": "same", "dilation": 2}),
+    ),
+    (
+        ["conv", "--input", "6,7,8", "--kernel", "3", "--stride", "1,2,3", "--padding", "1,0,2"],
+        ("conv", (6, 7, 8), {"kernel": 3, "stride": (1, 2, 3), "padding": (1, 0, 2)}),
+    ),
+    (
+        ["conv", "--input", "12", "--kernel", "3", "--dilation", "3", "--padding", "valid"],
+        ("conv", (12,), {"kernel": 3, "dilation": 3, "padding": "valid"}),
+    ),
+    (
+        [
+            "transposed",
+            "--input",
+            "3,4",
+            "--kernel",
+            "3",
+            "--stride",
+            "2",
+            "--padding",
+            "1",
+            "--output-padding",
+            "1",
+        ],
+        ("conv_transpose", (3, 4), {"kernel": 3, "stride": 2, "padding": 1, "output_padding": 1}),
+    ),
+    (
+        [
+            "conv_transpose",
+            "--input",
+            "5",
+            "--kernel",
+            "3",
+            "--stride",
+            "3",
+            "--dilation",
+            "2",
+            "--output-padding",
+            "2",
+        ],
+        ("conv_transpose", (5,), {"kernel": 3, "stride": 3, "dilation": 2, "output_padding": 2}),
+    ),
+    (
+        ["pool", "--input", "6,7", "--kernel", "3", "--stride", "2", "--padding", "1", "--ceil-mode"],
+        ("max_pool", (6, 7), {"kernel": 3, "stride": 2, "padding": 1, "ceil_mode": True}),
+    ),
+    (
+        ["maxpool", "--input", "5", "--kernel", "2", "--stride", "2", "--padding", "1", "--ceil-mode"],
+        ("max_pool", (5,), {"kernel": 2, "stride": 2, "padding": 1, "ceil_mode": True}),
+    ),  # last window dropped
+    (
+        ["maxpool", "--input", "9", "--kernel", "3", "--dilation", "2"],
+        ("max_pool", (9,), {"kernel": 3, "dilation": 2}),
+    ),
+    (["avgpool", "--input", "7,8", "--kernel", "2,3"], ("avg_pool", (7, 8), {"kernel": (2, 3)})),
+]
+
+
+def _evaluate(formula: str) -> int:
+    """The value of a printed formula's right-hand side before its '= result'."""
+    expression = formula.split(" = ")[1]
+    return int(eval(expression, {"floor": math.floor, "ceil": math.ceil}))
+
+
+def test_shape_matches_torch(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, (op, size, kw) in SHAPE_CASES:
+        result = _json(capsys, "shape", *argv)
+        assert result["output"] == _torch_shape(op, size, **kw), argv
+        for axis in result["axes"]:
+            assert axis["formula"].endswith(f" = {axis['output']}")
+            if "--ceil-mode" not in argv:
+                assert _evaluate(axis["formula"]) == axis["output"], axis["formula"]
+        code, text, _ = _cli(capsys, "shape", *argv)  # the text shows the same formulas
+        assert code == 0 and all(axis["formula"] in text for axis in result["axes"])
+    code, text, _ = _cli(
+        capsys, "shape", "conv", "--input", "7,7", "--kernel", "3", "--stride", "2", "--padding", "1"
+    )
+    assert "H_out = floor((7 + 2*1 - 1*(3-1) - 1)/2) + 1 = 4" in text
+
+
+def test_shape_transposed_alternatives_and_tf_same(capsys: pytest.CaptureFixture[str]) -> None:
+    result = _json(
+        capsys,
+        "shape",
+        "transposed",
+        "--input",
+        "3,4",
+        "--kernel",
+        "3,4",
+        "--stride",
+        "2,3",
+        "--padding",
+        "1",
+    )
+    for a, axis in enumerate(result["axes"]):
+        sizes = {c["size"] for c in axis["alternatives"]}
+        assert sizes == {
+            _torch_shape(
+                "conv_transpose",
+                (3, 4),
+                kernel=(3, 4),
+                stride=(2, 3),
+                padding=1,
+                output_padding=tuple(q if b == a else 0 for b in range(2)),
+            )[a]
+            for q in range((2, 3)[a])
+        }
+    # TensorFlow SAME: ceil(i / s) outputs, total padding split with the extra cell high.
+    result = _json(
+        capsys,
+        "shape",
+        "conv",
+        "--input",
+        "5,6,7",
+        "--kernel",
+        "2,3,4",
+        "--stride",
+        "2,2,3",
+        "--padding",
+        "same",
+        "--convention",
+        "tf",
+    )
+    for axis in result["axes"]:
+        i, k, s = axis["input"], axis["kernel"], axis["stride"]
+        total = max((math.ceil(i / s) - 1) * s + k - i, 0)
+        assert axis["padding"] == [total // 2, total - total // 2]
+        assert axis["output"] == math.ceil(i / s)
+    pads = [v for axis in reversed(result["axes"]) for v in axis["padding"]]
+    x = torch.nn.functional.pad(torch.zeros(1, 1, 5, 6, 7), pads)
+    reference = torch.nn.functional.conv3d(x, torch.zeros(1, 1, 2, 3, 4), stride=(2, 2, 3))
+    assert result["output"] == list(reference.shape[2:])
+
+
+def _support(grad: torch.Tensor) -> tuple[int, int]:
+    index = torch.nonzero(grad.ravel()).ravel()
+    return int(index.min()), int(index.max())
+
+
+def test_rf_matches_seeds_and_torch_gradient_support(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def sizes(*args: str) -> list[int]:
+        return [row["r"] for row in _json(capsys, "rf", *args)["layers"]]
+
+    assert sizes("conv k3 s2; conv k2") == [3, 5]
+    assert sizes("conv k3; conv k3 d2; conv k3 d4") == [3, 7, 15]
+    assert sizes("conv k3; conv k3 d2; conv k3 d3")[-1] == 13
+    text = "conv k3 s2 p1; avgpool k2; conv k3 d2"
+    result = _json(capsys, "rf", text)
+    layers = [
+        {"kind": "conv", "kernel_size": 3, "stride": 2, "padding": 1},
+        {"kind": "pool", "kernel_size": 2},
+        {"kind": "conv", "kernel_size": 3, "dilation": 2},
+    ]
+    (tmp_path / "layers.json").write_text(json.dumps(layers))
+    assert _json(capsys, "rf", "--file", str(tmp_path / "layers.json")) == result
+    chain = torch.nn.Sequential(
+        torch.nn.Conv1d(1, 1, 3, stride=2, padding=1, bias=False),
+        torch.nn.AvgPool1d(2),
+        torch.nn.Conv1d(1, 1, 3, dilation=2, bias=False),
+    ).double()
+    for layer in (chain[0], chain[2]):
+        torch.nn.init.ones_(layer.weight)
+    n = 40
+    last = result["layers"][-1]
+    for j in (0, 1, 3):
+        x = torch.ones(1, 1, n, dtype=torch.float64, requires_grad=True)
+        chain(x)[0, 0, j].backward()
+        u, v = last["u"] + j * last["S"], last["v"] + j * last["S"]
+        assert _support(x.grad) == (max(u, 0), min(v, n - 1))
+    code, out, _ = _cli(capsys, "rf", text)
+    assert code == 0 and "[-1, 19]" in out and "receptive field: 21, stride 4" in out
+
+
+def test_rf_reads_yaml(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pytest.importorskip("yaml")
+    (tmp_path / "layers.yaml").write_text(
+        "- {kind: conv, kernel_size: 3, stride: 2}\n- {kind: conv, kernel_size: 2}\n"
+    )
+    assert [row["r"] for row in _json(capsys, "rf", "--file", str(tmp_path / "layers.yaml"))["layers"]] == [
+        3,
+        5,
+    ]
+
+
+def test_overlap_matches_torch_conv_transpose_of_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    cases = [
+        (["--kernel", "3", "--stride", "2", "--input", "4"], (3,), (2,), (4,), 0, True),
+        (["--kernel", "4", "--stride", "2", "--input", "5", "--padding", "1"], (4,), (2,), (5,), 1, False),
+        (["--kernel", "3", "--stride", "2", "--input", "3", "--2d"], (3, 3), (2, 2), (3, 3), 0, True),
+        (["--kernel", "3,4", "--stride", "2,3", "--input", "3,2"], (3, 4), (2, 3), (3, 2), 0, True),
+    ]
+    for argv, k, s, n, p, uneven in cases:
+        result = _json(capsys, "overlap", *argv)
+        fn = torch.nn.functional.conv_transpose1d if len(k) == 1 else torch.nn.functional.conv_transpose2d
+        reference = fn(torch.ones(1, 1, *n), torch.ones(1, 1, *k), stride=s, padding=p)[0, 0]
+        np.testing.assert_array_equal(result["counts"], reference.numpy())
+        assert result["is_uneven"] is uneven and result["period"] == list(s)
+        assert (result["unevenness"] > 0) is uneven
+    result = _json(
+        capsys, "overlap", "--kernel", "3", "--stride", "2", "--input", "7,8", "--padding", "1", "--gradient"
+    )
+    x = torch.ones(1, 1, 7, 8, requires_grad=True)
+    torch.nn.functional.conv2d(x, torch.ones(1, 1, 3, 3), stride=2, padding=1).sum().backward()
+    np.testing.assert_array_equal(result["counts"], x.grad[0, 0].numpy())
+    code, out, _ = _cli(capsys, "overlap", "--kernel", "3", "--stride", "2", "--input", "4")
+    assert code == 0 and "1  1  2  1  2  1  2  1  1" in out and "checkerboard" in out
+
+
+def test_gridding_matches_seed_and_torch_gradient(capsys: pytest.CaptureFixture[str]) -> None:
+    for rates, holes in (((1, 2, 3), False), ((2, 2, 2), True), ((1, 2, 5), False), ((2, 3), True)):
+        result = _json(capsys, "gridding", "--rates", ",".join(map(str, rates)))
+        if rates in ((1, 2, 3), (2, 2, 2)):
+            assert result["receptive_field"] == 13
+        assert result["has_holes"] is holes and (result["holes"] > 0) is holes
+        n = result["receptive_field"]
+        x = torch.ones(1, 1, n, dtype=torch.float64, requires_grad=True)
+        y = x
+        for rate in rates:
+            y = torch.nn.functional.conv1d(y, torch.ones(1, 1, 3, dtype=torch.float64), dilation=rate)
+        assert y.shape[-1] == 1
+        y.sum().backward()
+        np.testing.assert_array_equal(result["coverage"], x.grad.ravel().numpy())
+    seed = _json(capsys, "gridding", "--rates", "2,2,2")
+    assert (seed["satisfies_hdc"], seed["common_factor"], seed["distances"]) == (False, 2, [2, 2, 2])
+    assert _json(capsys, "gridding", "--rates", "1,2,3")["satisfies_hdc"] is True
+    code, out, _ = _cli(capsys, "gridding", "--rates", "2,2,2")
+    assert code == 0 and "1  .  3  .  6  .  7  .  6  .  3  .  1" in out
+
+
+def _torch_matrix(size: tuple[int, ...], weight: torch.Tensor, **kw: Any) -> np.ndarray:
+    """Column j = torch's convolution of the j-th basis vector."""
+    cells = math.prod(size)
+    basis = torch.eye(cells, dtype=torch.float64).reshape(cells, 1, *size)
+    fn = torch.nn.functional.conv1d if len(size) == 1 else torch.nn.functional.conv2d
+    return fn(basis, weight, **kw).reshape(cells, -1).T.numpy()
+
+
+def test_matrix_matches_torch_on_basis_vectors(capsys: pytest.CaptureFixture[str]) -> None:
+    taps = torch.arange(1.0, 7.0, dtype=torch.float64).reshape(1, 1, 2, 3)
+    result = _json(capsys, "matrix", "--input", "3,4", "--kernel", "2,3", "--stride", "1,2", "--padding", "1")
+    expected = _torch_matrix((3, 4), taps, stride=(1, 2), padding=1)
+    np.testing.assert_array_equal(result["dense"], expected)
+    assert result["shape"] == list(expected.shape)
+    # Beyond the dense limit: sparse triplets only (and text output refuses).
+    big = _json(capsys, "matrix", "--input", "10,10", "--kernel", "3", "--weight", "1,-2,3,0.5,5,6,7,8,9")
+    assert "dense" not in big
+    dense = np.zeros(big["shape"])
+    for row, col, value in big["triplets"]:
+        dense[row, col] = value
+    weight = torch.tensor([1, -2, 3, 0.5, 5, 6, 7, 8, 9], dtype=torch.float64).reshape(1, 1, 3, 3)
+    np.testing.assert_array_equal(dense, _torch_matrix((10, 10), weight))
+    code, _, err = _cli(capsys, "matrix", "--input", "10,10", "--kernel", "3")
+    assert code == 2 and "use --json" in err
+    one_d = _json(capsys, "matrix", "--input", "7", "--kernel", "3", "--dilation", "2", "--padding", "1:0")
+    w = torch.arange(1.0, 4.0, dtype=torch.float64).reshape(1, 1, 3)
+    np.testing.assert_array_equal(
+        one_d["dense"],
+        _torch_matrix((8,), w, dilation=2)[:, 1:],  # low padding 1 = one extra leading cell
+    )
+    seed = _json(capsys, "matrix", "--input", "3,3", "--kernel", "2,2", "--symbolic")
+    assert seed["dense"][0] == ["w11", "w12", "0", "w21", "w22", "0", "0", "0", "0"]
+    assert seed["dense"][3] == ["0", "0", "0", "0", "w11", "w12", "0", "w21", "w22"]
+    code, out, _ = _cli(capsys, "matrix", "--input", "3,3", "--kernel", "2,2", "--symbolic")
+    assert code == 0 and "w11  w12    0  w21  w22" in out
+
+
+BAD = [
+    ["shape", "conv", "--input", "2", "--kernel", "5"],
+    ["shape", "conv", "--input", "8", "--kernel", "3", "--stride", "2", "--padding", "same"],
+    ["shape", "conv", "--input", "8", "--kernel", "3", "--ceil-mode"],
+    ["shape", "transposed", "--input", "3", "--kernel", "3", "--stride", "2", "--output-padding", "2"],
+    ["shape", "conv", "--input", "8,x", "--kernel", "3"],
+    ["shape", "conv", "--input", "8", "--kernel", "3", "--padding", "1:2:3"],
+    ["rf", "conv k3; blah k2"],
+    ["rf"],
+    ["rf", "--file", "/no/such/file.json"],
+    ["overlap", "--kernel", "3", "--stride", "0"],
+    ["overlap", "--kernel", "3", "--stride", "2", "--gradient", "--output-padding", "1"],
+    ["gridding", "--rates", "1,2.5"],
+    ["gridding", "--rates", "0,2"],
+    ["matrix", "--input", "3,3", "--kernel", "4"],
+    ["matrix", "--input", "3,3", "--kernel", "2,2", "--weight", "1,2,3"],
+]
+
+
+def test_bad_values_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in BAD:
+        code, out, err = _cli(capsys, *argv)
+        assert code == 2, argv
+        assert out == "" and len(err.splitlines()) == 1, (argv, err)
+        assert err.startswith(f"convscope {argv[0]}: error: "), err
+
+
+def test_bad_values_in_a_real_subprocess() -> None:
+    for argv in (BAD[0], BAD[6], BAD[11]):
+        result = _run(*argv)
+        assert result.returncode == 2 and result.stdout == ""
+        assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+        assert result.stderr.startswith(f"convscope {argv[0]}: error: ")

@@ -10,6 +10,7 @@ package imports nothing else from convscope.
 15
 """
 
+from .cost import Cost, LayerSpec, cost
 from .gridding import Gridding, gridding, tap_indicator
 from .matrix import conv_matrix, symbolic_conv_matrix
 from .overlap import Overlap, gradient_overlap, overlap_map, overlap_map_stack
@@ -23,15 +24,21 @@ from .sizes import (
     pool_output_size,
     transpose_output_sizes,
 )
+from .summary import Row, Summary, summary
 
 __all__ = [
+    "Cost",
     "Gridding",
     "Layer",
+    "LayerSpec",
     "Overlap",
     "ReceptiveField",
+    "Row",
+    "Summary",
     "conv_matrix",
     "conv_output_size",
     "conv_transpose_output_size",
+    "cost",
     "effective_kernel_size",
     "gradient_overlap",
     "gridding",
@@ -42,6 +49,7 @@ __all__ = [
     "pool_output_size",
     "receptive_field",
     "same_padding",
+    "summary",
     "symbolic_conv_matrix",
     "tap_indicator",
     "transpose_output_sizes",

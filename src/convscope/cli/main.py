@@ -6,10 +6,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
+
+from .analysis import add_analysis_commands
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors on one line, ``convscope CMD: error: ...``, and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="convscope",
         description="The convolution family of deep learning on NumPy, explained.",
     )
@@ -27,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("tour-output"),
         help="folder for tour.md and tour.json (default: tour-output)",
     )
+    add_analysis_commands(commands)  # shape, rf, overlap, gridding, matrix (cli/analysis.py)
     return parser
 
 
@@ -44,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         run_tour(args.output)
         return 0
+    if hasattr(args, "run"):
+        return int(args.run(args))
     parser.print_help()
     return 2
 
