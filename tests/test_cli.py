@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from convscope.cli.main import main
 
@@ -63,7 +64,7 @@ def test_tour_writes_its_outputs_and_matches_torch(tmp_path: Path) -> None:
 
 # -- the analysis subcommands (issue 6 item 8) ------------------------------------
 # Most checks call main() in-process (capsys); a few run the real command in a subprocess.
-ANALYSIS = ("shape", "rf", "overlap", "gridding", "matrix")
+ANALYSIS = ("shape", "rf", "overlap", "gridding", "matrix", "cost", "summary")
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -378,6 +379,100 @@ def test_matrix_matches_torch_on_basis_vectors(capsys: pytest.CaptureFixture[str
     assert code == 0 and "w11  w12    0  w21  w22" in out
 
 
+def _torch_macs(layer: torch.nn.Module, x: torch.Tensor) -> int:
+    with FlopCounterMode(display=False) as counter:
+        layer(x)
+    return int(counter.get_total_flops()) // 2
+
+
+def test_cost_matches_torch_params_and_flop_counter(capsys: pytest.CaptureFixture[str]) -> None:
+    cases = [
+        (
+            [
+                "conv",
+                "--input",
+                "9,11",
+                "--in-channels",
+                "4",
+                "--out-channels",
+                "6",
+                "--kernel",
+                "3,2",
+                "--stride",
+                "2",
+                "--padding",
+                "1",
+                "--dilation",
+                "2",
+                "--groups",
+                "2",
+            ],
+            torch.nn.Conv2d(4, 6, (3, 2), stride=2, padding=1, dilation=2, groups=2),
+            (2, 4, 9, 11),
+        ),
+        (
+            [
+                "conv_transpose",
+                "--input",
+                "5,6",
+                "--in-channels",
+                "4",
+                "--out-channels",
+                "3",
+                "--kernel",
+                "4",
+                "--stride",
+                "2",
+                "--padding",
+                "1",
+                "--output-padding",
+                "1",
+                "--no-bias",
+            ],
+            torch.nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1, output_padding=1, bias=False),
+            (2, 4, 5, 6),
+        ),
+    ]
+    for argv, layer, shape in cases:
+        result = _json(capsys, "cost", *argv, "--batch", str(shape[0]))
+        x = torch.zeros(shape)
+        assert result["params"] == sum(p.numel() for p in layer.parameters()), argv
+        assert result["macs"] == _torch_macs(layer, x), argv
+        assert result["flops"] == 2 * result["macs"]
+        assert result["output_shape"] == list(layer(x).shape)
+    code, out, _ = _cli(capsys, "cost", *cases[0][0])
+    assert code == 0 and "FLOPs = 2 x MACs" in out and "bias FLOPs" in out
+    pool = _json(capsys, "cost", "max_pool", "--input", "8,8", "--in-channels", "3", "--kernel", "2")
+    assert pool["output_shape"] == [1, 3, 4, 4] and pool["macs"] == 3 * 16 * 4
+
+
+def tiny_net() -> Any:
+    """A small model for ``convscope summary --model test_cli:tiny_net`` (tests/ is on sys.path)."""
+    from convscope import nn
+
+    return nn.Sequential(nn.Conv2d(3, 4, 3, stride=2, rng=0), nn.BatchNorm2d(4), nn.ReLU())
+
+
+def test_summary_matches_torch_twin(capsys: pytest.CaptureFixture[str]) -> None:
+    result = _json(capsys, "summary", "conv k3 c8; relu; pool k2; conv k3 c16", "--input", "1,3,32,32")
+    twin = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 16, 3)
+    )
+    x, shapes = torch.zeros(1, 3, 32, 32), []
+    for module in twin:
+        x = module(x)
+        shapes.append(list(x.shape))
+    assert [row["output_shape"] for row in result["rows"]] == shapes
+    assert [row["type"] for row in result["rows"]] == ["Conv2d", "ReLU", "MaxPool2d", "Conv2d"]
+    assert result["params"] == sum(p.numel() for p in twin.parameters())
+    assert result["macs"] == _torch_macs(twin, torch.zeros(1, 3, 32, 32)) + 8 * 15 * 15 * 4  # + pool cells
+    code, out, _ = _cli(capsys, "summary", "conv k3 c8; relu; pool k2; conv k3 c16", "--input", "1,3,32,32")
+    assert code == 0 and out.startswith("Layer") and "Total params: 1,392" in out
+    model = _json(capsys, "summary", "--model", "test_cli:tiny_net", "--input", "2,3,9,9")
+    assert [row["output_shape"] for row in model["rows"]] == [[2, 4, 4, 4]] * 3
+    assert model["params"] == 3 * 4 * 9 + 4 + 2 * 4
+
+
 BAD = [
     ["shape", "conv", "--input", "2", "--kernel", "5"],
     ["shape", "conv", "--input", "8", "--kernel", "3", "--stride", "2", "--padding", "same"],
@@ -394,6 +489,15 @@ BAD = [
     ["gridding", "--rates", "0,2"],
     ["matrix", "--input", "3,3", "--kernel", "4"],
     ["matrix", "--input", "3,3", "--kernel", "2,2", "--weight", "1,2,3"],
+    ["cost", "conv", "--input", "8,8", "--kernel", "3"],
+    ["cost", "max_pool", "--input", "8,8", "--kernel", "2", "--groups", "2"],
+    ["cost", "conv", "--input", "2,2", "--in-channels", "1", "--out-channels", "1", "--kernel", "5"],
+    ["cost", "no_such_kind", "--input", "8"],
+    ["summary", "conv k3 c8; blah", "--input", "1,3,8,8"],
+    ["summary", "conv k3 c8", "--input", "1,3,8"],
+    ["summary", "--model", "no.such.module:net", "--input", "1,3,8,8"],
+    ["summary", "--model", "json:dumps", "--input", "1,3,8,8"],
+    ["summary", "--input", "1,3,8,8"],
 ]
 
 

@@ -1,4 +1,5 @@
-"""The analysis subcommands: ``convscope shape``, ``rf``, ``overlap``, ``gridding`` and ``matrix``.
+"""The analysis subcommands: ``convscope shape``, ``rf``, ``overlap``, ``gridding``, ``matrix``, ``cost``
+and ``summary``.
 
 Each subcommand is one function that asks :mod:`convscope.arith` (and, for
 padding resolution, :mod:`convscope.core`) and returns a result dict of plain
@@ -31,6 +32,7 @@ import json
 import math
 import os
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -42,16 +44,19 @@ import numpy as np
 
 import convscope.arith as arith
 import convscope.core as core
+import convscope.nn as nn
 
 __all__ = [
     "COMMANDS",
     "DENSE_LIMIT",
     "add_analysis_commands",
+    "cost_result",
     "gridding_result",
     "matrix_result",
     "overlap_result",
     "rf_result",
     "shape_result",
+    "summary_result",
 ]
 
 Result = dict[str, Any]
@@ -610,6 +615,277 @@ def _render_matrix(result: Result) -> str:
     )
 
 
+# -- cost -----------------------------------------------------------------------
+#: The LayerSpec kinds :func:`convscope.arith.cost` accepts, read from LayerSpec's ``kind`` annotation.
+COST_KINDS: tuple[str, ...] = typing.get_args(typing.get_type_hints(arith.LayerSpec)["kind"])
+_CONV_KINDS = ("conv", "conv_transpose", "deform_conv", "depthwise_separable")
+_CONV_OPTIONS = ("out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias")
+_POOL_OPTIONS = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
+#: The LayerSpec fields each kind uses besides ``in_channels`` (the input's C, for every kind); a cost
+#: option outside them is refused.
+_COST_FIELDS: dict[str, tuple[str, ...]] = {
+    **{kind: _CONV_OPTIONS for kind in _CONV_KINDS},
+    "conv_transpose": (*_CONV_OPTIONS, "output_padding"),
+    "deform_conv": (*_CONV_OPTIONS, "mask"),
+    "max_pool": _POOL_OPTIONS,
+    "avg_pool": tuple(f for f in _POOL_OPTIONS if f != "dilation"),
+    "adaptive_avg_pool": ("size",),
+    "adaptive_max_pool": ("size",),
+    "interpolate": ("size", "scale_factor", "mode", "align_corners"),
+    "batch_norm": ("affine",),
+    "elementwise": (),
+}
+#: LayerSpec field -> (argparse dest, value when the option was not given).
+_COST_OPTIONS: dict[str, tuple[str, Any]] = {
+    "in_channels": ("in_channels", None),
+    "out_channels": ("out_channels", None),
+    "kernel_size": ("kernel", None),
+    "stride": ("stride", None),
+    "padding": ("padding", None),
+    "dilation": ("dilation", None),
+    "groups": ("groups", None),
+    "bias": ("bias", True),
+    "output_padding": ("output_padding", None),
+    "ceil_mode": ("ceil_mode", False),
+    "mask": ("mask", False),
+    "size": ("size", None),
+    "scale_factor": ("scale", None),
+    "mode": ("mode", None),
+    "align_corners": ("align_corners", False),
+    "affine": ("affine", True),
+}
+FLOP_CONVENTION = (
+    "FLOPs = 2 x MACs (multiply + add, as torch's FlopCounterMode); zero-padding taps included; "
+    "bias adds apart"
+)
+
+
+def _option(dest: str) -> str:
+    return {"bias": "--no-bias", "affine": "--no-affine", "scale": "--scale"}.get(
+        dest, "--" + dest.replace("_", "-")
+    )
+
+
+def cost_result(args: argparse.Namespace) -> Result:
+    """Parameters, MACs, FLOPs, bias FLOPs and output shape of one layer (:func:`convscope.arith.cost`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``kind`` (a :class:`convscope.arith.LayerSpec` kind), ``input``
+        (spatial sizes), ``batch`` and the LayerSpec fields as the
+        ``convscope cost`` options parse them (``in_channels`` defaults to 1
+        for the kinds without channels).
+
+    Returns
+    -------
+    dict
+        ``kind``, ``layer`` (the LayerSpec fields given), ``input_shape``,
+        ``output_shape``, ``params``, ``macs``, ``flops``, ``bias_flops``,
+        ``output_elements`` and the FLOP ``convention``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Options that do not apply to ``kind``, and everything arith refuses.
+    """
+    fields = _COST_FIELDS[args.kind]
+    given = {field: getattr(args, dest) for field, (dest, unset) in _COST_OPTIONS.items()}
+    given = {field: value for field, value in given.items() if value != _COST_OPTIONS[field][1]}
+    for field in given:
+        if field not in fields and field != "in_channels":
+            raise ValueError(f"{_option(_COST_OPTIONS[field][0])} does not apply to {args.kind}")
+    scale = given.get("scale_factor")
+    if scale is not None and len(scale) == 1:
+        given["scale_factor"] = scale[0]
+    spec = arith.LayerSpec(args.kind, **given)
+    channels = 1 if spec.in_channels is None else spec.in_channels
+    shape = (args.batch, channels, *args.input)
+    c = arith.cost(spec, shape)
+    return {
+        "command": "cost",
+        "kind": args.kind,
+        "layer": {k: list(v) if isinstance(v, tuple) else v for k, v in given.items()},
+        "input_shape": list(shape),
+        "output_shape": list(c.output_shape),
+        "params": c.params,
+        "macs": c.macs,
+        "flops": c.flops,
+        "bias_flops": c.bias_flops,
+        "output_elements": c.output_elements,
+        "convention": FLOP_CONVENTION,
+    }
+
+
+def _render_cost(result: Result) -> str:
+    layer = ", ".join(
+        f"{key}={_text(tuple(value) if isinstance(value, list) else value)}"
+        for key, value in result["layer"].items()
+    )
+    rows = [
+        ["params", f"{result['params']:,}"],
+        ["MACs", f"{result['macs']:,}"],
+        ["FLOPs", f"{result['flops']:,}"],
+        ["bias FLOPs", f"{result['bias_flops']:,}"],
+        ["output shape", _shape_text(result["output_shape"])],
+    ]
+    return "\n".join(
+        [
+            f"{result['kind']}({layer}): input {_shape_text(result['input_shape'])} "
+            f"-> output {_shape_text(result['output_shape'])}",
+            _table(rows),
+            result["convention"],
+        ]
+    )
+
+
+# -- summary --------------------------------------------------------------------
+#: ``convscope summary`` layer words -> convscope.nn module; conv, pool and convt take rf's tokens.
+_SUMMARY_LAYERS: dict[str, Any] = {
+    "conv": nn.Conv2d,
+    "convt": nn.ConvTranspose2d,
+    "transpose": nn.ConvTranspose2d,
+    "deconv": nn.ConvTranspose2d,
+    "pool": nn.MaxPool2d,
+    "maxpool": nn.MaxPool2d,
+    "avgpool": nn.AvgPool2d,
+    "bn": nn.BatchNorm2d,
+    "relu": nn.ReLU,
+}
+
+
+def _build_layers(text: str, channels: int) -> nn.Sequential:
+    """A 2-d nn.Sequential from layer text: rf's grammar plus ``c<channels>``, ``bn`` and ``relu``.
+
+    Each ``;``-separated layer is a word of :data:`_SUMMARY_LAYERS`; conv,
+    convt (transpose, deconv) and the pools take the tokens of
+    :func:`convscope.arith.parse_layers` (``k s p d``, symmetric padding
+    only), conv and convt also ``c<out_channels>`` (default: unchanged);
+    bn and relu take no tokens.
+    """
+    modules: list[nn.Module] = []
+    for chunk in filter(str.strip, text.replace("\n", ";").split(";")):
+        word, *tokens = chunk.split()
+        module = _SUMMARY_LAYERS.get(word.lower())
+        if module is None:
+            raise ValueError(
+                f"unknown layer {word!r} in {chunk.strip()!r}, expected one of {sorted(_SUMMARY_LAYERS)}"
+            )
+        if module in (nn.BatchNorm2d, nn.ReLU):
+            if tokens:
+                raise ValueError(f"{word} takes no tokens, got {chunk.strip()!r}")
+            modules.append(nn.BatchNorm2d(channels) if module is nn.BatchNorm2d else nn.ReLU())
+            continue
+        out = channels
+        rest = []
+        for token in tokens:
+            if token[:1].lower() == "c" and module in (nn.Conv2d, nn.ConvTranspose2d):
+                if not token[1:].isdigit() or int(token[1:]) < 1:
+                    raise ValueError(f"cannot read {token!r} in {chunk.strip()!r}: expected c<channels>")
+                out = int(token[1:])
+            else:
+                rest.append(token)
+        (layer,) = arith.parse_layers(" ".join([word, *rest]))
+        if layer.pad[0] != layer.pad[1]:
+            raise ValueError(f"summary builds nn layers, which pad both sides alike: {chunk.strip()!r}")
+        kernel, stride, pad, dilation = layer.kernel_size, layer.stride, layer.pad[0], layer.dilation
+        if module is nn.Conv2d:
+            modules.append(nn.Conv2d(channels, out, kernel, stride or 1, pad, dilation, rng=0))
+        elif module is nn.ConvTranspose2d:
+            modules.append(
+                nn.ConvTranspose2d(channels, out, kernel, stride or 1, pad, dilation=dilation, rng=0)
+            )
+        elif module is nn.MaxPool2d:
+            modules.append(nn.MaxPool2d(kernel, stride, pad, dilation))
+        elif dilation != 1:
+            raise ValueError(f"avgpool has no dilation: {chunk.strip()!r}")
+        else:
+            modules.append(nn.AvgPool2d(kernel, stride, pad))
+        channels = out
+    if not modules:
+        raise ValueError(f"no layers in {text!r}")
+    return nn.Sequential(*modules)
+
+
+def _load_model(target: str) -> Any:
+    """``module:attribute``: a convscope.nn Module, or a zero-argument callable returning one."""
+    module_name, _, attribute = target.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"--model must be module:attribute, got {target!r}")
+    try:
+        model: Any = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"cannot import {module_name!r}: {error}") from None
+    for name in attribute.split("."):
+        if not hasattr(model, name):
+            raise ValueError(f"{module_name!r} has no attribute {attribute!r}")
+        model = getattr(model, name)
+    if not isinstance(model, nn.Module) and callable(model):
+        model = model()
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{target!r} is neither a convscope.nn.Module nor a callable returning one")
+    return model
+
+
+def summary_result(args: argparse.Namespace) -> Result:
+    """Per-layer shapes, parameters, MACs and receptive field of a model (:func:`convscope.arith.summary`).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        ``input`` (``N,C,H,W``) and either ``layers`` (text, see
+        :func:`_build_layers`) or ``model`` (``module:attribute``).
+
+    Returns
+    -------
+    dict
+        ``rows`` (one per leaf call: ``name``, ``type``, ``depth``,
+        ``input_shape``, ``output_shape``, ``params``, ``macs``, ``rf_size``,
+        ``rf_stride``, ``rf_aligned``), the totals ``params``, ``macs``,
+        ``flops``, the ``input_shape``, ``output_shape`` and ``table`` (the text).
+    """
+    if (args.layers is None) == (args.model is None):
+        raise ValueError("give the model either as layer text (LAYERS) or with --model, exactly one of them")
+    if args.layers is not None:
+        if len(args.input) != 4:
+            raise ValueError(
+                f"layer text builds 2-d layers: --input must be N,C,H,W, got {_text(args.input)}"
+            )
+        model = _build_layers(args.layers, args.input[1])
+    else:
+        model = _load_model(args.model)
+    s = arith.summary(model, args.input)
+    rows = [
+        {
+            "name": r.name,
+            "type": r.type,
+            "depth": r.depth,
+            "input_shape": list(r.input_shape),
+            "output_shape": list(r.output_shape),
+            "params": r.params,
+            "macs": r.macs,
+            "rf_size": None if r.rf_size is None else list(r.rf_size),
+            "rf_stride": None if r.rf_stride is None else list(r.rf_stride),
+            "rf_aligned": r.rf_aligned,
+        }
+        for r in s.rows
+    ]
+    return {
+        "command": "summary",
+        "input_shape": list(s.input_shape),
+        "output_shape": list(s.output_shape),
+        "rows": rows,
+        "params": s.params,
+        "macs": s.macs,
+        "flops": s.flops,
+        "table": str(s),
+    }
+
+
+def _render_summary(result: Result) -> str:
+    return str(result["table"])
+
+
 # -- registration -------------------------------------------------------------
 @dataclass(frozen=True)
 class _Command:
@@ -709,6 +985,48 @@ def _matrix_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--symbolic", action="store_true", help="label entries w11, w12, ... (seed 004)")
 
 
+def _cost_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("kind", choices=COST_KINDS, metavar="KIND", help=", ".join(COST_KINDS))
+    p.add_argument(
+        "--input", type=_int_list, required=True, metavar="SIZES", help="spatial input sizes: H[,W[,D]]"
+    )
+    p.add_argument("--batch", type=int, default=1, help="batch size N (default 1)")
+    p.add_argument("--in-channels", type=int, help="input channels (convs, batch_norm; otherwise 1)")
+    p.add_argument("--out-channels", type=int, help="output channels (convs)")
+    p.add_argument("--kernel", type=_ints, help="kernel size: an int or one per axis")
+    p.add_argument("--stride", type=_ints, help="stride (default 1; for pooling the kernel size)")
+    p.add_argument(
+        "--padding", type=_padding, help="an int, per-axis ints, low:high pairs, 'same' or 'valid' (conv)"
+    )
+    p.add_argument("--dilation", type=_ints, help="kernel dilation (default 1)")
+    p.add_argument("--groups", type=int, help="convolution groups (default 1)")
+    p.add_argument("--no-bias", dest="bias", action="store_false", help="convs: no bias")
+    p.add_argument("--output-padding", type=_ints, help="conv_transpose only: extra cells on the high side")
+    p.add_argument("--ceil-mode", action="store_true", help="max_pool, avg_pool: round the window count up")
+    p.add_argument("--mask", action="store_true", help="deform_conv: modulated (DCNv2) sampling")
+    p.add_argument("--size", type=_ints, help="interpolate, adaptive pools: output size")
+    p.add_argument("--scale", type=_floats, help="interpolate: scale factor (one, or one per axis)")
+    p.add_argument("--mode", help="interpolate: nearest, nearest-exact, linear, bilinear, bicubic, area, ...")
+    p.add_argument("--align-corners", action="store_true", help="interpolate: align corners")
+    p.add_argument("--no-affine", dest="affine", action="store_false", help="batch_norm: no weight and bias")
+
+
+def _summary_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "layers",
+        nargs="?",
+        metavar="LAYERS",
+        help="layers as text, e.g. 'conv k3 s2 c64; bn; relu; pool k2; convt k2 s2 c32': rf's grammar "
+        "(k s p d) plus c<out channels> for conv and convt, and the words bn, relu, avgpool",
+    )
+    p.add_argument(
+        "--model",
+        metavar="MODULE:ATTR",
+        help="an importable (PYTHONPATH) convscope.nn model, or a zero-argument callable returning one",
+    )
+    p.add_argument("--input", type=_int_list, required=True, metavar="SHAPE", help="input shape N,C,H,W")
+
+
 COMMANDS: tuple[_Command, ...] = (
     _Command(
         "shape",
@@ -756,8 +1074,26 @@ COMMANDS: tuple[_Command, ...] = (
         matrix_result,
         _render_matrix,
     ),
-    # `cost` and `summary` (convscope.arith.cost / summary) belong here: one _Command each,
-    # with an arguments function, a build function returning a dict and a text renderer.
+    _Command(
+        "cost",
+        "parameters, MACs, FLOPs and output shape of one layer",
+        "convscope cost conv --input 32,32 --in-channels 3 --out-channels 8 --kernel 3 --padding 1\n"
+        "convscope cost conv_transpose --input 4,4 --in-channels 8 --out-channels 4 --kernel 4 --stride 2\n"
+        "convscope cost depthwise_separable --input 56,56 --in-channels 32 --out-channels 64 --kernel 3\n"
+        "convscope cost interpolate --input 8,8 --in-channels 3 --scale 2 --mode bilinear",
+        _cost_arguments,
+        cost_result,
+        _render_cost,
+    ),
+    _Command(
+        "summary",
+        "torchinfo-style table of a model: shapes, parameters, MACs and receptive field per layer",
+        "convscope summary 'conv k3 p1 c8; relu; pool k2; conv k3 c16' --input 1,3,32,32\n"
+        "convscope summary --model mypackage.models:build --input 1,3,64,64",
+        _summary_arguments,
+        summary_result,
+        _render_summary,
+    ),
 )
 
 

@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("tour-output"),
         help="folder for tour.md and tour.json (default: tour-output)",
     )
-    add_analysis_commands(commands)  # shape, rf, overlap, gridding, matrix (cli/analysis.py)
+    add_analysis_commands(commands)  # shape, rf, overlap, gridding, matrix, cost, summary (cli/analysis.py)
     return parser
 
 
