@@ -75,7 +75,9 @@ def t_in(x: np.ndarray, dtype: Any) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x, dtype=dtype).copy())
 
 
-def compare(tmod: torch.nn.Module, cmod: nn.Module, x: np.ndarray, dtype: Any, msg: str = "", **kw) -> Any:
+def assert_outputs_match(
+    tmod: torch.nn.Module, cmod: nn.Module, x: np.ndarray, dtype: Any, msg: str = "", **kw
+) -> Any:
     """Run both layers on ``x`` cast to ``dtype``; outputs must agree. Returns torch's output."""
     with torch.no_grad():
         ref = tmod(t_in(x, dtype), **kw)
@@ -90,11 +92,13 @@ def compare(tmod: torch.nn.Module, cmod: nn.Module, x: np.ndarray, dtype: Any, m
     return ref
 
 
-def both(tmod_factory: Callable[[], torch.nn.Module], cmod_factory: Callable[[], nn.Module], x, seed=0, **kw):
+def assert_layers_match_torch(
+    tmod_factory: Callable[[], torch.nn.Module], cmod_factory: Callable[[], nn.Module], x, seed=0, **kw
+):
     """Compare freshly built twins in float64 and float32."""
     for dtype in DTYPES:
         tmod, cmod = twin(randomize_(tmod_factory(), seed), cmod_factory(), dtype)
-        compare(tmod, cmod, x, dtype, **kw)
+        assert_outputs_match(tmod, cmod, x, dtype, **kw)
 
 
 def _fmt(draw, values: tuple[int, ...]) -> Any:
@@ -143,7 +147,7 @@ def test_conv_layer_matches_torch(nd, data):
             randomize_(T_CONV[nd](cin, cout, kernel, **kw), 1), C_CONV[nd](cin, cout, kernel, **kw), dtype
         )
         assert cmod.weight.shape == tuple(tmod.weight.shape)
-        compare(tmod, cmod, case.x, dtype, repr(case))
+        assert_outputs_match(tmod, cmod, case.x, dtype, repr(case))
 
 
 @pytest.mark.parametrize("nd", ND)
@@ -165,7 +169,7 @@ def test_conv_transpose_layer_matches_torch(nd, data):
             randomize_(T_CONVT[nd](cin, cout, kernel, **kw), 2), C_CONVT[nd](cin, cout, kernel, **kw), dtype
         )
         assert cmod.weight.shape == tuple(tmod.weight.shape)
-        compare(tmod, cmod, case.x, dtype, repr(case))
+        assert_outputs_match(tmod, cmod, case.x, dtype, repr(case))
 
 
 def _output_size_range(case, nd):
@@ -195,7 +199,7 @@ def test_conv_transpose_forward_output_size(nd, data):
         tmod, cmod = twin(
             randomize_(T_CONVT[nd](cin, cout, kernel, **kw), 3), C_CONVT[nd](cin, cout, kernel, **kw), dtype
         )
-        ref = compare(
+        ref = assert_outputs_match(
             tmod, cmod, case.x, dtype, f"{case!r} output_size={output_size}", output_size=output_size
         )
         assert tuple(ref.shape[-nd:]) == spatial
@@ -210,7 +214,7 @@ def test_conv_transpose_output_size_full_shape_of_unbatched_input(nd):
         C_CONVT[nd](2, 3, 3, stride=2, padding=1),
         np.float64,
     )
-    ref = compare(tmod, cmod, x, np.float64, output_size=wanted)
+    ref = assert_outputs_match(tmod, cmod, x, np.float64, output_size=wanted)
     assert tuple(ref.shape) == wanted
 
 
@@ -230,12 +234,14 @@ def test_seed_004_examples():
     assert tuple(group.weight.shape) == nn.Conv2d(6, 6, 3, groups=3, rng=0).weight.shape == (6, 2, 3, 3)
     assert tuple(conv1.weight.shape) == nn.Conv1d(256, 128, 3, rng=0).weight.shape == (128, 256, 3)
     g = np.random.default_rng(4)
-    both(
+    assert_layers_match_torch(
         lambda: T.Conv2d(6, 6, 3, groups=3),
         lambda: nn.Conv2d(6, 6, 3, groups=3),
         g.standard_normal((2, 6, 7, 8)),
     )
-    both(lambda: T.Conv1d(256, 128, 3), lambda: nn.Conv1d(256, 128, 3), g.standard_normal((2, 256, 9)))
+    assert_layers_match_torch(
+        lambda: T.Conv1d(256, 128, 3), lambda: nn.Conv1d(256, 128, 3), g.standard_normal((2, 256, 9))
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -281,7 +287,7 @@ def test_max_pool_layer_matches_torch(nd, data):
     assume(not torch.isinf(probe[0] if kw["return_indices"] else probe).any())  # a window all padding
     x = _seeded(data.draw, shape)
     tcls, ccls = _pool("MaxPool", nd)
-    both(lambda: tcls(**kw), lambda: ccls(**kw), x)
+    assert_layers_match_torch(lambda: tcls(**kw), lambda: ccls(**kw), x)
 
 
 @pytest.mark.parametrize("nd", ND)
@@ -295,7 +301,7 @@ def test_avg_pool_layer_matches_torch(nd, data):
         kw["divisor_override"] = data.draw(st.integers(1, 5))
     x = _seeded(data.draw, shape)
     tcls, ccls = _pool("AvgPool", nd)
-    both(lambda: tcls(**kw), lambda: ccls(**kw), x)
+    assert_layers_match_torch(lambda: tcls(**kw), lambda: ccls(**kw), x)
 
 
 @pytest.mark.parametrize("nd", ND)
@@ -310,7 +316,7 @@ def test_lp_pool_layer_matches_torch(nd, data):
     norm_type = data.draw(st.sampled_from([1, 2, 3, 1.5, math.inf]), label="norm_type")
     x = _seeded(data.draw, shape, "normal" if norm_type in (1, 2, math.inf) else "positive")
     tcls, ccls = _pool("LPPool", nd)
-    both(lambda: tcls(norm_type, **kw), lambda: ccls(norm_type, **kw), x)
+    assert_layers_match_torch(lambda: tcls(norm_type, **kw), lambda: ccls(norm_type, **kw), x)
 
 
 @pytest.mark.parametrize("kind", ["AdaptiveAvgPool", "AdaptiveMaxPool"])
@@ -328,7 +334,7 @@ def test_adaptive_pool_layer_matches_torch(kind, nd, data):
     batch = data.draw(st.sampled_from([(), (2,)]))
     x = _seeded(data.draw, (*batch, 2, *sizes))
     tcls, ccls = _pool(kind, nd)
-    both(lambda: tcls(output_size, **extra), lambda: ccls(output_size, **extra), x)
+    assert_layers_match_torch(lambda: tcls(output_size, **extra), lambda: ccls(output_size, **extra), x)
 
 
 @pytest.mark.parametrize("nd", ND)
@@ -401,7 +407,7 @@ def test_upsample_layer_matches_torch(nd, data):
     if mode in ("linear", "bilinear", "bicubic", "trilinear"):
         kw["align_corners"] = data.draw(st.sampled_from([None, False, True]))
     x = _seeded(data.draw, (2, 3, *sizes))
-    both(lambda: T.Upsample(**kw), lambda: nn.Upsample(**kw), x)
+    assert_layers_match_torch(lambda: T.Upsample(**kw), lambda: nn.Upsample(**kw), x)
 
 
 @pytest.mark.parametrize("name", ["UpsamplingNearest2d", "UpsamplingBilinear2d"])
@@ -413,7 +419,9 @@ def test_fixed_mode_upsampling_matches_torch(name, data):
         kw: dict[str, Any] = {"size": tuple(data.draw(st.integers(1, 11)) for _ in range(2))}
     else:
         kw = {"scale_factor": data.draw(st.sampled_from([2, 3]))}
-    both(lambda: getattr(T, name)(**kw), lambda: getattr(nn, name)(**kw), _seeded(data.draw, (2, 3, *sizes)))
+    assert_layers_match_torch(
+        lambda: getattr(T, name)(**kw), lambda: getattr(nn, name)(**kw), _seeded(data.draw, (2, 3, *sizes))
+    )
 
 
 @FAST
@@ -422,8 +430,10 @@ def test_pixel_shuffle_layers_match_torch(data):
     r = data.draw(st.integers(1, 3))
     batch = data.draw(st.sampled_from([(), (2,), (2, 1)]))
     c, h, w = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
-    both(lambda: T.PixelShuffle(r), lambda: nn.PixelShuffle(r), _seeded(data.draw, (*batch, c * r * r, h, w)))
-    both(
+    assert_layers_match_torch(
+        lambda: T.PixelShuffle(r), lambda: nn.PixelShuffle(r), _seeded(data.draw, (*batch, c * r * r, h, w))
+    )
+    assert_layers_match_torch(
         lambda: T.PixelUnshuffle(r),
         lambda: nn.PixelUnshuffle(r),
         _seeded(data.draw, (*batch, c, h * r, w * r)),
@@ -465,7 +475,7 @@ def test_batch_norm_matches_torch_train_and_eval(nd, data):
     for dtype in DTYPES:
         tmod, cmod = twin(randomize_(T_BN[nd](c, **kw), seed % 1000).train(), C_BN[nd](c, **kw), dtype)
         for x in batches[:steps]:
-            compare(tmod, cmod, x, dtype, f"train {kw}")
+            assert_outputs_match(tmod, cmod, x, dtype, f"train {kw}")
             tstate, cstate = tmod.state_dict(), cmod.state_dict()
             assert list(cstate) == list(tstate)
             for key, value in tstate.items():
@@ -474,7 +484,7 @@ def test_batch_norm_matches_torch_train_and_eval(nd, data):
                 else:
                     assert_close(cstate[key], value, dtype, err_msg=f"{key} after training, {kw}")
         tmod.eval(), cmod.eval()
-        compare(tmod, cmod, batches[-1], dtype, f"eval {kw}")
+        assert_outputs_match(tmod, cmod, batches[-1], dtype, f"eval {kw}")
 
 
 def test_batch_norm_refuses_one_value_per_channel_in_training():
@@ -508,7 +518,7 @@ ELEMENTWISE = [
 def test_elementwise_layers_match_torch(make, rng):
     x = np.concatenate([rng.standard_normal(40) * 5, SPECIAL, -SPECIAL]).reshape(2, 4, 2, -1)
     with np.errstate(over="ignore", invalid="ignore"):
-        both(lambda: make(T), lambda: make(nn), x)
+        assert_layers_match_torch(lambda: make(T), lambda: make(nn), x)
 
 
 @pytest.mark.parametrize("make", [f for _, f in ELEMENTWISE[:5]], ids=[i for i, _ in ELEMENTWISE[:5]])

@@ -57,7 +57,7 @@ def build_pair(factory, seed: int = 0) -> tuple[torch.nn.Module, cnn.Module]:
     return tnet, cnet
 
 
-def compare_eval(tnet: torch.nn.Module, cnet: cnn.Module, x: np.ndarray) -> None:
+def assert_eval_matches_torch(tnet: torch.nn.Module, cnet: cnn.Module, x: np.ndarray) -> None:
     for dtype in DTYPES:
         if dtype == np.float64:
             tnet.double(), cnet.double()
@@ -129,7 +129,7 @@ def test_unet_matches_torch(size):
     tnet, cnet = build_pair(unet)
     assert "ups.0.up.weight" in cnet.state_dict() and "downs.1.4.running_var" in cnet.state_dict()
     x = np.random.default_rng(size[0]).standard_normal((2, 3, *size))
-    compare_eval(tnet, cnet, x)
+    assert_eval_matches_torch(tnet, cnet, x)
 
 
 def test_unet_training_forward_updates_running_stats_as_torch():
@@ -191,7 +191,7 @@ def mobilenet(lib: SimpleNamespace, channels: int = 8, classes: int = 5) -> Any:
 def test_mobilenet_stack_matches_torch(size):
     tnet, cnet = build_pair(mobilenet, seed=1)
     assert tuple(cnet.state_dict()["3.depthwise.0.weight"].shape) == (8, 1, 3, 3)
-    compare_eval(tnet, cnet, np.random.default_rng(1).standard_normal((3, 3, *size)))
+    assert_eval_matches_torch(tnet, cnet, np.random.default_rng(1).standard_normal((3, 3, *size)))
 
 
 def test_depthwise_separable_block_matches_torch_twin():
@@ -215,7 +215,7 @@ def test_depthwise_separable_block_matches_torch_twin():
         cnet = blocks.DepthwiseSeparableConv2d(6, 10, 3, stride, padding=dilation, dilation=dilation, rng=0)
         assert list(cnet.state_dict()) == list(tnet.state_dict())
         cnet.load_state_dict(tnet.state_dict())
-        compare_eval(tnet, cnet, np.random.default_rng(2).standard_normal((2, 6, 11, 9)))
+        assert_eval_matches_torch(tnet, cnet, np.random.default_rng(2).standard_normal((2, 6, 11, 9)))
 
 
 @pytest.mark.parametrize("rates", [(1, 2, 3), (1, 2, 5), (1, 3, 5)])
@@ -236,7 +236,7 @@ def test_hdc_block_matches_torch_twin(rates):
     cnet = cnn.HDC(5, rates, rng=0)
     assert list(cnet.state_dict()) == list(tnet.state_dict())
     cnet.load_state_dict(tnet.state_dict())
-    compare_eval(tnet, cnet, np.random.default_rng(3).standard_normal((2, 5, 13, 12)))
+    assert_eval_matches_torch(tnet, cnet, np.random.default_rng(3).standard_normal((2, 5, 13, 12)))
 
 
 @pytest.mark.parametrize("rates", [(2, 2, 2), (1, 2, 9), (2, 4, 8)])
@@ -364,7 +364,7 @@ def test_deeplab_head_from_aspp_matches_torchvision_layout(size):
         )
 
     tnet, cnet = _deeplab_pair(ours)
-    compare_eval(tnet, cnet, np.random.default_rng(5).standard_normal((2, 16, *size)))
+    assert_eval_matches_torch(tnet, cnet, np.random.default_rng(5).standard_normal((2, 16, *size)))
 
 
 def test_blocks_deeplab_head_matches_torchvision():
@@ -372,4 +372,4 @@ def test_blocks_deeplab_head_matches_torchvision():
     if not hasattr(blocks, "DeepLabHead"):
         pytest.skip("convscope.nn.blocks.DeepLabHead is not there")
     tnet, cnet = _deeplab_pair(lambda c, k: blocks.DeepLabHead(c, k, (6, 12, 18), rng=0))
-    compare_eval(tnet, cnet, np.random.default_rng(6).standard_normal((1, 16, 9, 14)))
+    assert_eval_matches_torch(tnet, cnet, np.random.default_rng(6).standard_normal((1, 16, 9, 14)))
