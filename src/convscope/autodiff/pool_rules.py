@@ -38,14 +38,11 @@ def _finish(grad: np.ndarray, like: np.ndarray, unbatched: bool) -> np.ndarray:
 
 
 def _argmax_rule(
-    op: str,
-    plan: Any,
-    firsts: list[np.ndarray],
-    return_indices: bool,
+    op: str, plan: pool.PoolPlan | pool.AdaptivePlan, return_indices: bool
 ) -> tuple[Any, Pullback]:
-    """Forward and pullback of a max-type pooling whose plan has ``x``, ``maps``, ``in_sizes``."""
+    """Forward and pullback of a max-type pooling: the gradient goes to each window's argmax."""
     require_float(op, plan.x)
-    values, indices = window.argmax_reduce(plan.x, plan.maps, firsts)
+    values, indices = window.argmax_reduce(plan.x, plan.maps, plan.firsts)
     out = plan.unbatch(values)
 
     def pullback(cotangent: Any) -> Gradients:
@@ -67,7 +64,7 @@ def _max_pool_rule(spatial: int) -> Rule:
     ) -> tuple[Any, Pullback]:
         op = f"max_pool{spatial}d"
         plan = pool.plan_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_mode)
-        return _argmax_rule(op, plan, [a.first_inside() for a in plan.axes], return_indices)
+        return _argmax_rule(op, plan, return_indices)
 
     return rule
 
@@ -76,7 +73,7 @@ def _adaptive_max_pool_rule(spatial: int) -> Rule:
     def rule(input: Any, output_size: Any, return_indices: bool = False) -> tuple[Any, Pullback]:
         op = f"adaptive_max_pool{spatial}d"
         plan = pool.plan_adaptive(op, spatial, input, output_size)
-        return _argmax_rule(op, plan, [m[:, 0] for m in plan.maps], return_indices)
+        return _argmax_rule(op, plan, return_indices)
 
     return rule
 
@@ -140,8 +137,7 @@ def _lp_pool_rule(spatial: int) -> Rule:
         if np.isinf(p):
             # max (or min) of |x|: the gradient reaches the picked cell through |x|
             magnitude = np.abs(plan.x) if p > 0 else -np.abs(plan.x)
-            firsts = [a.first_inside() for a in plan.axes]
-            values, indices = window.argmax_reduce(magnitude, plan.maps, firsts)
+            values, indices = window.argmax_reduce(magnitude, plan.maps, plan.firsts)
             out, sums = plan.unbatch(values if p > 0 else -values), None
         else:
             out, sums = pool.run_lp_pool(plan, p)

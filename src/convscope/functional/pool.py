@@ -38,6 +38,11 @@ class PoolPlan:
     def in_sizes(self) -> tuple[int, ...]:
         return tuple(a.size for a in self.axes)
 
+    @property
+    def firsts(self) -> list[np.ndarray]:
+        """Per axis, each window's first position past the padding (torch's argmax of an empty window)."""
+        return [a.first_inside() for a in self.axes]
+
     def unbatch(self, out: np.ndarray) -> np.ndarray:
         return out[0] if self.unbatched else out
 
@@ -114,9 +119,10 @@ def plan_pool(
 # -- max pooling ----------------------------------------------------------------
 
 
-def run_max_pool(plan: PoolPlan, return_indices: bool) -> Any:
+def run_max(plan: PoolPlan | AdaptivePlan, return_indices: bool) -> Any:
+    """Max over the plan's windows, with torch's argmax indices when asked."""
     if return_indices:
-        values, indices = window.argmax_reduce(plan.x, plan.maps, [a.first_inside() for a in plan.axes])
+        values, indices = window.argmax_reduce(plan.x, plan.maps, plan.firsts)
         return plan.unbatch(values), plan.unbatch(indices)
     return plan.unbatch(window.max_reduce(plan.x, plan.maps))
 
@@ -189,7 +195,7 @@ def _max_pool(spatial: int) -> MaxPool:
     ) -> Any:
         op = f"max_pool{spatial}d"
         plan = plan_pool(op, spatial, input, kernel_size, stride, padding, dilation, ceil_mode)
-        return run_max_pool(plan, return_indices)
+        return run_max(plan, return_indices)
 
     max_pool.__name__ = max_pool.__qualname__ = f"max_pool{spatial}d"
     layout = "N, C, " + ", ".join("DHW"[3 - spatial :])
@@ -420,6 +426,11 @@ class AdaptivePlan:
     def in_sizes(self) -> tuple[int, ...]:
         return tuple(self.x.shape[2:])
 
+    @property
+    def firsts(self) -> list[np.ndarray]:
+        """Per axis, each adaptive window's start (it never lies in padding)."""
+        return [index[:, 0] for index in self.maps]
+
     def unbatch(self, out: np.ndarray) -> np.ndarray:
         return out[0] if self.unbatched else out
 
@@ -482,19 +493,12 @@ def _adaptive_avg_pool(spatial: int) -> AdaptiveAvgPool:
     return adaptive_avg_pool
 
 
-def run_adaptive_max(plan: AdaptivePlan, return_indices: bool) -> Any:
-    if return_indices:
-        values, indices = window.argmax_reduce(plan.x, plan.maps, [m[:, 0] for m in plan.maps])
-        return plan.unbatch(values), plan.unbatch(indices)
-    return plan.unbatch(window.max_reduce(plan.x, plan.maps))
-
-
 def _adaptive_max_pool(spatial: int) -> AdaptiveMaxPool:
     def adaptive_max_pool(
         input: Any, output_size: int | Sequence[int | None] | None, return_indices: bool = False
     ) -> Any:
         plan = plan_adaptive(f"adaptive_max_pool{spatial}d", spatial, input, output_size)
-        return run_adaptive_max(plan, return_indices)
+        return run_max(plan, return_indices)
 
     adaptive_max_pool.__name__ = adaptive_max_pool.__qualname__ = f"adaptive_max_pool{spatial}d"
     adaptive_max_pool.__doc__ = f"""{spatial}-d adaptive max pooling, as torch's ``adaptive_max_pool``.

@@ -9,21 +9,12 @@ import numpy as np
 
 from .. import functional as F
 from ..core import Axis
+from ..functional._args import int_tuple
 from ..functional.conv import PaddingMode
 from .init import Rng, bias_uniform, generator, kaiming_uniform
 from .module import Module
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-
-
-def ntuple(value: Any, n: int, name: str, layer: str) -> tuple[int, ...]:
-    """An int or ``n`` ints as an ``n``-tuple (torch's ``_pair``/``_triple``), checked."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value),) * n
-    items = tuple(int(v) for v in value)
-    if len(items) != n:
-        raise ValueError(f"{layer}: {name} must be an int or {n} ints, got {name}={value!r}")
-    return items
 
 
 class _ConvNd(Module):
@@ -61,10 +52,10 @@ class _ConvNd(Module):
         if self.transposed and padding_mode != "zeros":
             raise ValueError(f'{name}: only "zeros" padding mode is supported, got {padding_mode!r}')
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = ntuple(kernel_size, spatial, "kernel_size", name)
-        self.stride = ntuple(stride, spatial, "stride", name)
-        self.dilation = ntuple(dilation, spatial, "dilation", name)
-        self.output_padding = ntuple(output_padding, spatial, "output_padding", name)
+        self.kernel_size = int_tuple(kernel_size, spatial, "kernel_size", name)
+        self.stride = int_tuple(stride, spatial, "stride", name)
+        self.dilation = int_tuple(dilation, spatial, "dilation", name)
+        self.output_padding = int_tuple(output_padding, spatial, "output_padding", name)
         self.padding_mode: PaddingMode = padding_mode  # type: ignore[assignment]  # checked above
         self.padding: str | tuple[int, ...]
         if isinstance(padding, str):
@@ -75,7 +66,7 @@ class _ConvNd(Module):
                 raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
             self.padding = padding
         else:
-            self.padding = ntuple(padding, spatial, "padding", name)
+            self.padding = int_tuple(padding, spatial, "padding", name)
         rows, columns = (in_channels, out_channels) if self.transposed else (out_channels, in_channels)
         shape = (rows, columns // groups, *self.kernel_size)
         draws = generator(rng)

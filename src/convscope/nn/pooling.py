@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
-from .conv import ntuple
+from ..functional._args import int_tuple
 from .module import Module
 
 Size = int | Sequence[int]
@@ -139,9 +139,9 @@ class AvgPool1d(_AvgPool):
         count_include_pad: bool = True,
     ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
-        self.kernel_size = ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
-        self.stride = ntuple(stride if stride is not None else kernel_size, 1, "stride", "AvgPool1d")
-        self.padding = ntuple(padding, 1, "padding", "AvgPool1d")
+        self.kernel_size = int_tuple(kernel_size, 1, "kernel_size", "AvgPool1d")
+        self.stride = int_tuple(stride if stride is not None else kernel_size, 1, "stride", "AvgPool1d")
+        self.padding = int_tuple(padding, 1, "padding", "AvgPool1d")
 
 
 class AvgPool2d(_AvgPool):
@@ -334,9 +334,9 @@ class _MaxUnpool(Module):
         super().__init__()
         # torch keeps these as tuples (its repr shows them so)
         n, name = self.spatial, type(self).__name__
-        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name)
-        self.stride = ntuple(stride if stride is not None else kernel_size, n, "stride", name)
-        self.padding = ntuple(padding, n, "padding", name)
+        self.kernel_size = int_tuple(kernel_size, n, "kernel_size", name)
+        self.stride = int_tuple(stride if stride is not None else kernel_size, n, "stride", name)
+        self.padding = int_tuple(padding, n, "padding", name)
 
     def forward(self, input: Any, indices: Any, output_size: Sequence[int] | None = None) -> np.ndarray:
         unpool = _pick("max_unpool", self.spatial)
