@@ -14,6 +14,7 @@ from .padding import (
     same_pad_total,
     source_index,
     split_same,
+    tf_transpose_sizes,
 )
 from .resample import Interpolation, Taps, adaptive_taps, interpolation_taps, scaled_size
 
@@ -36,4 +37,5 @@ __all__ = [
     "scaled_size",
     "source_index",
     "split_same",
+    "tf_transpose_sizes",
 ]

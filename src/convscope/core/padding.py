@@ -117,6 +117,59 @@ def resolve_padding(
     return tuple(pairs)
 
 
+def tf_transpose_sizes(in_size: int, span: int, stride: int, padding: str | tuple[int, int]) -> range:
+    """Output sizes TensorFlow accepts as ``output_shape`` of a transposed convolution, per axis.
+
+    TensorFlow runs ``conv*_transpose`` as the input gradient of the convolution
+    that maps an input of the requested output size back to ``in_size``; it
+    accepts exactly the sizes ``o`` for which that convolution (with padding
+    resolved for ``o``) has ``in_size`` outputs.
+
+    Parameters
+    ----------
+    in_size : int
+        Length of the transposed convolution's input along the axis.
+    span : int
+        Dilated kernel span, ``dilation * (kernel - 1) + 1``.
+    stride : int
+        Stride of the convolution (the up-sampling factor).
+    padding : str or (int, int)
+        ``'SAME'``, ``'VALID'`` (any case) or TensorFlow's explicit ``(low, high)`` pair.
+
+    Returns
+    -------
+    range
+        The accepted sizes, in increasing order; empty when none exists.
+
+    Examples
+    --------
+    >>> list(tf_transpose_sizes(2, span=2, stride=2, padding='SAME'))
+    [3, 4]
+    >>> list(tf_transpose_sizes(2, span=2, stride=2, padding='VALID'))
+    [4, 5]
+    >>> list(tf_transpose_sizes(3, span=3, stride=1, padding=(1, 0)))
+    [4]
+    >>> list(tf_transpose_sizes(1, span=1, stride=2, padding=(1, 0)))
+    [0, 1]
+    """
+    if isinstance(padding, str):
+        if padding.upper() == "SAME":
+            # SAME: out = ceil(o / s), whatever the kernel.
+            return range(max((in_size - 1) * stride + 1, 0), in_size * stride + 1)
+        if padding.upper() != "VALID":
+            raise ValueError(f"padding={padding!r} is not 'SAME', 'VALID' or a (low, high) pair")
+        padding = (0, 0)
+    low, high = padding
+    # TensorFlow computes trunc((o + low + high - span + s) / s), in C, and
+    # refuses only a negative result: an empty input accepts every o whose
+    # numerator lies strictly between -s and s.
+    fits = span - low - high
+    if in_size == 0:
+        return range(max(fits - 2 * stride + 1, 0), max(fits, 0))
+    first = (in_size - 1) * stride + fits
+    return range(max(first, 0), max(first + stride, 0))
+
+
 class PadMode(enum.Enum):
     """Boundary modes, with their names across libraries.
 
