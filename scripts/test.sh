@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q --disable-pip-version-check "torch==2.13.0"  # the CPU build
+python3 -m pip install -q --disable-pip-version-check "tensorflow-cpu==2.21.0"  # live TF comparisons
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 python3 -m ruff check src tests bench
 python3 -m mypy

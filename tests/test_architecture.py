@@ -20,9 +20,21 @@ ALLOWED = {
     "autodiff": {"core", "kernels", "functional"},
     "nn": {"core", "functional"},
     "arith": {"core"},
+    "tf": {"core", "kernels", "functional"},
+    "viz": {"core", "arith", "functional"},
     "cli": {"<public>"},
+    "web": {"<public>"},
 }
-PUBLIC = {"convscope", "convscope.functional", "convscope.core", "convscope.nn", "convscope.arith"}
+PUBLIC = {
+    "convscope",
+    "convscope.functional",
+    "convscope.core",
+    "convscope.nn",
+    "convscope.arith",
+    "convscope.tf",
+    "convscope.viz",
+    "convscope.web",
+}
 
 
 def _imports(path: Path) -> list[str]:

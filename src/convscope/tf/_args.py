@@ -1,0 +1,122 @@
+"""Argument checking shared by the TensorFlow-style frontend.
+
+TensorFlow spells per-axis options (``strides``, ``dilations``, ``ksize``) as
+an int, a list of one, a list of one per spatial axis, or a list covering every
+axis of the data (batch and channels included, which must then be 1); and the
+layout as a ``data_format`` string. These helpers turn both into the spatial
+tuples and channels-first arrays the geometry core and the kernels take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..functional._args import as_array
+
+#: The layouts TensorFlow accepts, channels-last first, per number of spatial axes.
+DATA_FORMATS = {1: ("NWC", "NCW"), 2: ("NHWC", "NCHW"), 3: ("NDHWC", "NCDHW")}
+
+
+def channels_last(data_format: Any, spatial: int, op: str, accepted: Sequence[str] | None = None) -> bool:
+    """Whether ``data_format`` puts channels last; anything TensorFlow refuses raises ``ValueError``.
+
+    Examples
+    --------
+    >>> channels_last("NHWC", 2, "conv2d"), channels_last("NCHW", 2, "conv2d")
+    (True, False)
+    """
+    formats = tuple(accepted) if accepted is not None else DATA_FORMATS[spatial]
+    if not isinstance(data_format, str) or data_format not in formats:
+        raise ValueError(f"{op}: data_format={data_format!r} is not one of {', '.join(map(repr, formats))}")
+    return data_format.endswith("C")
+
+
+def spatial_ints(
+    value: Any,
+    spatial: int,
+    name: str,
+    op: str,
+    *,
+    last: bool,
+    lengths: Sequence[int] | None = None,
+    minimum: int = 1,
+) -> tuple[int, ...]:
+    """``strides``/``dilations``/``ksize`` as one int per spatial axis, TensorFlow's way.
+
+    Parameters
+    ----------
+    value
+        An int, or a list of length 1, ``spatial`` or ``spatial + 2`` (the last
+        form names every axis of the data, whose batch and channel entries
+        must be 1).
+    spatial
+        Number of spatial axes.
+    name, op
+        For messages.
+    last
+        Whether channels are the last axis (where the full form keeps them).
+    lengths
+        The list lengths this operator takes (default: 1, spatial, spatial + 2).
+    minimum
+        Smallest value accepted per axis.
+
+    Examples
+    --------
+    >>> spatial_ints([1, 2, 3, 1], 2, "strides", "conv2d", last=True)
+    (2, 3)
+    >>> spatial_ints(2, 2, "strides", "conv2d", last=False)
+    (2, 2)
+    """
+    allowed = tuple(lengths) if lengths is not None else (1, spatial, spatial + 2)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        items = [int(value)]
+        if 1 not in allowed:
+            raise ValueError(f"{op}: {name}={value!r} must be a list of length {_lengths(allowed)}")
+    else:
+        if isinstance(value, str) or not isinstance(value, (Sequence, np.ndarray)):
+            raise TypeError(f"{op}: {name} must be an int or a list of ints, got {value!r}")
+        items = list(value)
+        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items):
+            raise TypeError(f"{op}: {name} must be an int or a list of ints, got {value!r}")
+        items = [int(v) for v in items]
+        if len(items) not in allowed:
+            raise ValueError(f"{op}: {name}={value!r} must have length {_lengths(allowed)}")
+    if len(items) == spatial + 2 and spatial + 2 != 1:
+        outer = (items[0], items[-1]) if last else (items[0], items[1])
+        if outer != (1, 1):
+            raise ValueError(
+                f"{op}: {name}={value!r} moves along the batch or channel axis; "
+                "TensorFlow supports only 1 there"
+            )
+        items = items[1:-1] if last else items[2:]
+    if len(items) == 1:
+        items = items * spatial
+    for v in items:
+        if v < minimum:
+            raise ValueError(f"{op}: {name}={value!r} must be >= {minimum} on every axis")
+    return tuple(items)
+
+
+def _lengths(allowed: Sequence[int]) -> str:
+    return " or ".join(str(n) for n in allowed)
+
+
+def to_channels_first(x: np.ndarray, last: bool) -> np.ndarray:
+    """``(N, *spatial, C)`` as ``(N, C, *spatial)`` (a view); channels-first input unchanged."""
+    return np.moveaxis(x, -1, 1) if last else x
+
+
+def from_channels_first(y: np.ndarray, last: bool) -> np.ndarray:
+    """Back to the caller's layout, as a contiguous array."""
+    return np.ascontiguousarray(np.moveaxis(y, 1, -1) if last else y)
+
+
+def tensor(value: Any, name: str, op: str, rank: int) -> np.ndarray:
+    """An array of exactly ``rank`` dimensions (TensorFlow takes no unbatched inputs here)."""
+    array = as_array(value, name, op)
+    if array.ndim != rank:
+        raise ValueError(f"{op}: {name} must be {rank}-D, got shape {array.shape}")
+    return array

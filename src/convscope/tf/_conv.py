@@ -1,0 +1,3 @@
+"""Placeholder until its functions land."""
+
+__all__: list[str] = []

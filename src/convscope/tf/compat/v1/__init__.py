@@ -1,0 +1,5 @@
+"""``tf.compat.v1``."""
+
+from . import image
+
+__all__ = ["image"]
