@@ -10,6 +10,10 @@ pass (see :mod:`convscope.kernels.resample`).
 The coordinate conventions are PyTorch's (``aten/src/ATen/native/UpSample.h``):
 pixel ``i`` is the area ``[i, i + 1)`` with centre ``i + 0.5`` unless
 ``align_corners``, which pins the centres of the corner pixels instead.
+TensorFlow's resizers (the ``tf_*`` functions and
+:func:`scale_and_translate_taps`) keep TensorFlow's own rules, single-precision
+coordinates included, because their discrete choices (which input is nearest,
+where a span starts, which cubic table entry is used) depend on them.
 """
 
 from __future__ import annotations
@@ -286,3 +290,288 @@ def interpolation_taps(
     if mode is Interpolation.CUBIC:
         return cubic_taps(in_size, out_size, align_corners, scale_factor)
     return linear_taps(in_size, out_size, align_corners, scale_factor)
+
+
+# -- TensorFlow's resizers ------------------------------------------------------------
+# TensorFlow computes every coordinate in single precision (tensorflow/core/util/
+# image_resizer_state.h, kernels/image/*); the float32 steps below follow its
+# order of operations so that floors, ceilings and table lookups land where its do.
+
+_F32 = np.float32
+_HALF = _F32(0.5)
+#: below this weight sum TensorFlow leaves a row's weights at zero instead of normalising
+_TINY_SUM = 1000.0 * float(np.finfo(np.float32).tiny)
+
+
+def tf_resize_scale(in_size: int, out_size: int, align_corners: bool = False) -> np.float32:
+    """TensorFlow's input step per output pixel (``CalculateResizeScale``), in float32.
+
+    ``align_corners`` applies only when both sides exceed one pixel.
+
+    Examples
+    --------
+    >>> float(tf_resize_scale(4, 3)), float(tf_resize_scale(4, 3, align_corners=True))
+    (1.3333333730697632, 1.5)
+    """
+    if align_corners and in_size > 1 and out_size > 1:
+        return _F32(in_size - 1) / _F32(out_size - 1)
+    return _F32(in_size) / _F32(out_size)
+
+
+def _tf_source(in_size: int, out_size: int, align_corners: bool, half_pixel_centers: bool) -> np.ndarray:
+    """Source coordinate of every output (``HalfPixelScaler`` or ``LegacyScaler``), float32."""
+    scale = tf_resize_scale(in_size, out_size, align_corners)
+    o = np.arange(out_size).astype(_F32)
+    source: np.ndarray = (o + _HALF) * scale - _HALF if half_pixel_centers else o * scale
+    return source
+
+
+def tf_nearest_taps(
+    in_size: int, out_size: int, align_corners: bool = False, half_pixel_centers: bool = False
+) -> Taps:
+    """TensorFlow's ``ResizeNearestNeighbor`` along one axis.
+
+    The source position is ``o * scale`` (legacy) or ``(o + 0.5) * scale``
+    (half-pixel centres), in float32; ``align_corners`` rounds it half away
+    from zero, otherwise it is floored.
+
+    Examples
+    --------
+    >>> tf_nearest_taps(3, 5).index.ravel(), tf_nearest_taps(3, 5, half_pixel_centers=True).index.ravel()
+    (array([0, 0, 1, 1, 2]), array([0, 0, 1, 2, 2]))
+    >>> tf_nearest_taps(3, 5, align_corners=True).index.ravel()
+    array([0, 1, 1, 2, 2])
+    """
+    if align_corners and half_pixel_centers:
+        raise ValueError("tf_nearest_taps: half_pixel_centers=True needs align_corners=False")
+    if in_size >= 1 << 24:  # float32 positions stop resolving every pixel; TensorFlow refuses
+        raise ValueError(f"resize_nearest_neighbor: input sides must be below 2^24, got {in_size}")
+    scale = tf_resize_scale(in_size, out_size, align_corners)
+    o = np.arange(out_size).astype(_F32)
+    position = ((o + _HALF) * scale if half_pixel_centers else o * scale).astype(np.float64)
+    chosen = np.floor(position + 0.5) if align_corners else np.floor(position)  # roundf: half away from 0
+    index = np.clip(chosen.astype(np.int64), 0, in_size - 1)
+    return Taps(index[:, None], np.ones((out_size, 1)), in_size)
+
+
+def tf_linear_taps(
+    in_size: int, out_size: int, align_corners: bool = False, half_pixel_centers: bool = False
+) -> Taps:
+    """TensorFlow's ``ResizeBilinear`` along one axis: the two inputs around the source, clamped.
+
+    Examples
+    --------
+    ``tf.image.resize`` (half-pixel centres) doubling a row of 2:
+
+    >>> tf_linear_taps(2, 4, half_pixel_centers=True).matrix()
+    array([[1.  , 0.  ],
+           [0.75, 0.25],
+           [0.25, 0.75],
+           [0.  , 1.  ]])
+    """
+    if align_corners and half_pixel_centers:
+        raise ValueError("tf_linear_taps: half_pixel_centers=True needs align_corners=False")
+    source = _tf_source(in_size, out_size, align_corners, half_pixel_centers)
+    floor = np.floor(source)
+    lower = np.clip(floor.astype(np.int64), 0, in_size - 1)
+    upper = np.clip(np.ceil(source).astype(np.int64), 0, in_size - 1)
+    lerp = (source - floor).astype(np.float64)
+    return Taps(np.stack([lower, upper], axis=1), np.stack([1.0 - lerp, lerp], axis=1), in_size)
+
+
+#: TensorFlow's bicubic kernels read Keys' cubic from a table of this many steps per unit
+_CUBIC_TABLE = 1024
+
+
+def tf_cubic_taps(
+    in_size: int, out_size: int, align_corners: bool = False, half_pixel_centers: bool = False
+) -> Taps:
+    """TensorFlow's ``ResizeBicubic`` along one axis.
+
+    Two kernels hide behind one op. With ``half_pixel_centers`` it is Keys'
+    cubic with a = -0.5; taps outside the input get weight 0 and the rest are
+    renormalised. Without, it is the legacy a = -0.75 with the taps clamped to
+    the border (the edge pixel repeated). Either way the fractional position
+    is rounded to a 1/1024 step, because the weights come from a table.
+
+    Examples
+    --------
+    >>> tf_cubic_taps(4, 8, half_pixel_centers=True).matrix()[1].round(5)
+    array([ 0.81022,  0.21168, -0.0219 ,  0.     ])
+    """
+    if align_corners and half_pixel_centers:
+        raise ValueError("tf_cubic_taps: half_pixel_centers=True needs align_corners=False")
+    source = _tf_source(in_size, out_size, align_corners, half_pixel_centers)
+    floor = np.floor(source)
+    base = floor.astype(np.int64)
+    step = np.rint((source - floor) * _F32(_CUBIC_TABLE)).astype(np.float64) / _CUBIC_TABLE  # lrintf
+    a = -0.5 if half_pixel_centers else -0.75
+    distance = np.stack([1.0 + step, step, 1.0 - step, 2.0 - step], axis=1)
+    weight = _keys_cubic(distance, a).astype(_F32).astype(np.float64)  # table entries are floats
+    wanted = base[:, None] + np.arange(-1, 3)[None, :]
+    index = np.clip(wanted, 0, in_size - 1)
+    if half_pixel_centers:
+        weight = np.where(index == wanted, weight, 0.0)
+        total = weight.sum(axis=1, keepdims=True)
+        weight = np.divide(weight, total, out=weight.copy(), where=np.abs(total) >= _TINY_SUM)
+    return Taps(index, weight, in_size)
+
+
+def tf_area_taps(in_size: int, out_size: int, align_corners: bool = False) -> Taps:
+    """TensorFlow's ``ResizeArea`` along one axis: the mean over the output's footprint.
+
+    Output ``o`` covers ``[o * scale, (o + 1) * scale)`` of the input (float32
+    ``scale``); each input cell weighs the length it shares with that
+    interval, divided by ``scale``. Cells past the border (``align_corners``
+    footprints reach beyond it) read the edge pixel.
+
+    Examples
+    --------
+    >>> tf_area_taps(4, 3).matrix().round(4)  # as TensorFlow 2.21's ResizeArea
+    array([[0.75, 0.25, 0.  , 0.  ],
+           [0.  , 0.5 , 0.5 , 0.  ],
+           [0.  , 0.  , 0.25, 0.75]])
+    """
+    scale = tf_resize_scale(in_size, out_size, align_corners)
+    o = np.arange(out_size)
+    begin = o.astype(_F32) * scale
+    end = (o + 1).astype(_F32) * scale
+    first = np.floor(begin).astype(np.int64)
+    last = np.ceil(end).astype(np.int64)
+    cells = _ragged(first, last)
+    used = cells >= 0
+    lo = cells.astype(_F32)
+    hi = (cells + 1).astype(_F32)
+    b, e = begin[:, None], end[:, None]
+    overlap = np.where(lo < b, np.where(hi > e, scale, hi - b), np.where(hi > e, e - lo, _F32(1.0)))
+    weight = np.where(used, overlap.astype(np.float64) / float(scale), 0.0)
+    index = np.where(used, np.clip(cells, 0, in_size - 1), -1)
+    return Taps(index, weight, in_size)
+
+
+class SamplingKernel(Enum):
+    """The filters of TensorFlow's ``ScaleAndTranslate`` op (``sampling_kernels.h``), by its names."""
+
+    LANCZOS1 = "lanczos1"
+    LANCZOS3 = "lanczos3"
+    LANCZOS5 = "lanczos5"
+    GAUSSIAN = "gaussian"
+    BOX = "box"
+    TRIANGLE = "triangle"
+    KEYS_CUBIC = "keyscubic"
+    MITCHELL_CUBIC = "mitchellcubic"
+
+    @property
+    def radius(self) -> float:
+        """Half-width of the filter's support, before any antialias stretching."""
+        return _SAMPLING_RADIUS[self]
+
+    def __call__(self, t: np.ndarray) -> np.ndarray:
+        """The filter's value at distances ``t >= 0`` (float64)."""
+        t = np.abs(np.asarray(t, dtype=np.float64))
+        if self in (SamplingKernel.LANCZOS1, SamplingKernel.LANCZOS3, SamplingKernel.LANCZOS5):
+            return _tf_lanczos(t, self.radius)
+        if self is SamplingKernel.GAUSSIAN:
+            # sigma = radius / 3 = 0.5; TensorFlow's docstring says radius 3, its kernel uses 1.5
+            gauss: np.ndarray = np.where(t < self.radius, np.exp(-t * t / (2.0 * 0.5 * 0.5)), 0.0)
+            return gauss
+        if self is SamplingKernel.BOX:
+            box: np.ndarray = np.where(t < 0.5, 1.0, np.where(t == 0.5, 0.5, 0.0))
+            return box
+        if self is SamplingKernel.TRIANGLE:
+            return _triangle(t)
+        if self is SamplingKernel.KEYS_CUBIC:
+            return _keys_cubic(t, -0.5)
+        return _mitchell_cubic(t)
+
+
+_SAMPLING_RADIUS = {
+    SamplingKernel.LANCZOS1: 1.0,
+    SamplingKernel.LANCZOS3: 3.0,
+    SamplingKernel.LANCZOS5: 5.0,
+    SamplingKernel.GAUSSIAN: 1.5,
+    SamplingKernel.BOX: 1.0,
+    SamplingKernel.TRIANGLE: 1.0,
+    SamplingKernel.KEYS_CUBIC: 2.0,
+    SamplingKernel.MITCHELL_CUBIC: 2.0,
+}
+
+
+def _tf_lanczos(t: np.ndarray, radius: float) -> np.ndarray:
+    """TensorFlow's Lanczos: exactly 1 within 1e-3 of the centre, its own float value of pi."""
+    pi = float(_F32(3.14159265359))
+    safe = np.maximum(t, 1e-3)
+    value = radius * np.sin(pi * safe) * np.sin(pi * safe / radius) / (pi * pi * safe * safe)
+    weight: np.ndarray = np.where(t > radius, 0.0, np.where(t <= 1e-3, 1.0, value))
+    return weight
+
+
+def _mitchell_cubic(t: np.ndarray) -> np.ndarray:
+    """Mitchell and Netravali's cubic with B = C = 1/3."""
+    near = ((7.0 / 6.0 * t - 2.0) * t) * t + 8.0 / 9.0
+    far = ((-7.0 / 18.0 * t + 2.0) * t - 10.0 / 3.0) * t + 16.0 / 9.0
+    weight: np.ndarray = np.where(t < 1.0, near, np.where(t < 2.0, far, 0.0))
+    return weight
+
+
+def scale_and_translate_taps(
+    in_size: int,
+    out_size: int,
+    kernel: SamplingKernel,
+    antialias: bool = True,
+    scale: float | None = None,
+    translate: float = 0.0,
+) -> Taps:
+    """TensorFlow's ``ScaleAndTranslate`` op along one axis (``ComputeSpansCore``).
+
+    Output ``o`` samples the input at ``(o + 0.5) / scale - translate / scale``
+    (pixel centres at half-integers). With ``antialias`` and ``scale < 1`` the
+    filter is stretched by ``1 / scale``. Inputs under the filter's support
+    that lie outside the image are dropped and the remaining weights
+    renormalised to sum to one; samples outside the image give 0. ``scale``
+    defaults to ``float32(out_size) / float32(in_size)``, as
+    ``tf.image.resize`` passes it.
+
+    Examples
+    --------
+    Halving with the triangle filter, with and without antialiasing
+    (TensorFlow 2.21 gives the same matrices):
+
+    >>> (scale_and_translate_taps(4, 2, SamplingKernel.TRIANGLE).matrix() * 7).round(6)
+    array([[3., 3., 1., 0.],
+           [0., 1., 3., 3.]])
+    >>> scale_and_translate_taps(4, 2, SamplingKernel.TRIANGLE, antialias=False).matrix()
+    array([[0.5, 0.5, 0. , 0. ],
+           [0. , 0. , 0.5, 0.5]])
+    """
+    scale32 = _F32(out_size) / _F32(in_size) if scale is None else _F32(scale)
+    inv_scale = _F32(1.0 / float(scale32))
+    inv_translate = -inv_scale * _F32(translate)
+    kernel_scale = max(inv_scale, _F32(1.0)) if antialias else _F32(1.0)
+    reach = _F32(kernel.radius) * kernel_scale
+    sample = (np.arange(out_size).astype(_F32) + _HALF) * inv_scale + inv_translate
+    inside = (sample >= 0) & (sample <= _F32(in_size))
+    start = np.clip(np.ceil(sample - reach - _HALF).astype(np.int64), 0, in_size - 1)
+    stop = np.clip(np.floor(sample + reach - _HALF).astype(np.int64), 0, in_size - 1) + 1
+    index = np.where(inside[:, None], _ragged(start, stop), -1)
+    position = (index.astype(_F32) + _HALF - sample[:, None]) * (_F32(1.0) / kernel_scale)
+    weight = np.where(index >= 0, kernel(position).astype(_F32), 0.0).astype(np.float64)
+    total = weight.sum(axis=1, keepdims=True)
+    weight = np.divide(weight, total, out=np.zeros_like(weight), where=np.abs(total) >= _TINY_SUM)
+    return Taps(index, weight, in_size)
+
+
+def tf_preserved_size(in_size: tuple[int, int], size: tuple[int, int]) -> tuple[int, int]:
+    """``tf.image.resize(..., preserve_aspect_ratio=True)``'s output size: the largest that fits ``size``.
+
+    One float32 factor, the smaller of the two ratios, scales both sides;
+    each is rounded half to even (``tf.round``).
+
+    Examples
+    --------
+    >>> tf_preserved_size((3, 4), (10, 20)), tf_preserved_size((6, 4), (5, 5))
+    ((10, 13), (5, 3))
+    """
+    factor = min(_F32(s) / _F32(n) for n, s in zip(in_size, size))
+    height, width = (int(np.rint(factor * _F32(n))) for n in in_size)
+    return height, width

@@ -1,4 +1,4 @@
 """``tf.image``: ``resize`` with every method TensorFlow has."""
 
 from ._resize import *  # noqa: F403
-from ._resize import __all__
+from ._resize import __all__ as __all__
