@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import tf_cases  # noqa: E402  (sets TensorFlow's environment before it is imported)
+import tf_cases
 
 
 def main() -> None:
@@ -34,7 +34,8 @@ def main() -> None:
         path = tf_cases.golden_path(name)
         tf_cases.save(path, cases, outcomes, meta)
         refused = sum(o.error is not None for o in outcomes)
-        print(f"{name}: {len(cases)} cases ({refused} refused by TensorFlow) -> {path} ({path.stat().st_size} bytes)")
+        size = path.stat().st_size
+        print(f"{name}: {len(cases)} cases ({refused} refused by TensorFlow) -> {path} ({size} bytes)")
 
 
 if __name__ == "__main__":

@@ -341,3 +341,20 @@ def test_answers_follow_the_shape_of_input_size() -> None:
     assert effective_kernel_size(3, 4) == 9
     assert pool_output_size((4, 5), 2) == (2, 2)
     assert same_padding((4,), 3) == ((1, 1),)
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel", "padding", "dilation"),
+    [(5, 3, 2, 1), (2, 3, 0, 1), (3, 2, 0, 3), (6, 4, 3, 1)],
+)
+def test_pool_refusals_are_the_functional_operators_own(
+    size: int, kernel: int, padding: int, dilation: int
+) -> None:
+    """arith and functional share core.pool_window_axes: same rule, same words (after the operator name)."""
+    with pytest.raises(ValueError) as ours:
+        pool_output_size((size,), kernel, padding=padding, dilation=dilation)
+    with pytest.raises(ValueError) as functional:
+        CF.max_pool1d(np.zeros((1, 1, size)), kernel, padding=padding, dilation=dilation)
+    with pytest.raises(RuntimeError):  # and torch refuses too
+        TF.max_pool1d(_zeros((size,)), kernel, padding=padding, dilation=dilation)
+    assert str(ours.value).split(": ", 1)[1] == str(functional.value).split(": ", 1)[1]

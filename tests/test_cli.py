@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+import convscope.functional as CF
 from convscope.cli.main import main
 
 
@@ -189,6 +191,164 @@ def test_shape_matches_torch(capsys: pytest.CaptureFixture[str]) -> None:
         capsys, "shape", "conv", "--input", "7,7", "--kernel", "3", "--stride", "2", "--padding", "1"
     )
     assert "H_out = floor((7 + 2*1 - 1*(3-1) - 1)/2) + 1 = 4" in text
+
+
+# Every operator of arith.shape_report through `convscope shape`: the printed output is the shape the
+# numeric operator (convscope.functional, verified against torch) or real TensorFlow produces.
+def _zeros(*shape: int) -> np.ndarray:
+    return np.zeros(shape)
+
+
+NEW_SHAPE_CASES: list[tuple[list[str], Any]] = [
+    (
+        ["max_unpool", "--input", "3,4", "--kernel", "2", "--output-size", "7,8"],
+        lambda: CF.max_unpool2d(_zeros(1, 1, 3, 4), np.zeros((1, 1, 3, 4), np.int64), 2, output_size=(7, 8)),
+    ),
+    (
+        ["avg_unpool", "--input", "5", "--kernel", "3", "--stride", "2", "--padding", "1"],
+        lambda: CF.avg_unpool1d(_zeros(1, 1, 5), 3, 2, 1),
+    ),
+    (
+        [
+            "avg_pool",
+            "--input",
+            "6,7,5",
+            "--kernel",
+            "3",
+            "--stride",
+            "2",
+            "--ceil-mode",
+            "--no-count-include-pad",
+        ],
+        lambda: CF.avg_pool3d(_zeros(1, 1, 6, 7, 5), 3, 2, ceil_mode=True, count_include_pad=False),
+    ),
+    (
+        [
+            "interpolate",
+            "--input",
+            "3,5",
+            "--scale-factor",
+            "1.5,0.5",
+            "--mode",
+            "bilinear",
+            "--align-corners",
+        ],
+        lambda: CF.interpolate(
+            _zeros(1, 1, 3, 5), scale_factor=(1.5, 0.5), mode="bilinear", align_corners=True
+        ),
+    ),
+    (
+        ["interpolate", "--input", "4,4,4", "--size", "2,7,3", "--mode", "trilinear"],
+        lambda: CF.interpolate(_zeros(1, 1, 4, 4, 4), size=(2, 7, 3), mode="trilinear"),
+    ),
+    (
+        ["interpolate", "--input", "7", "--scale-factor", "0.3", "--mode", "area"],
+        lambda: CF.interpolate(_zeros(1, 1, 7), scale_factor=0.3, mode="area"),
+    ),
+    (
+        ["adaptive_avg_pool", "--input", "7,9", "--output-size", "3,none"],
+        lambda: CF.adaptive_avg_pool2d(_zeros(1, 1, 7, 9), (3, None)),
+    ),
+    (
+        ["adaptive_max_pool", "--input", "10", "--output-size", "4"],
+        lambda: CF.adaptive_max_pool1d(_zeros(1, 1, 10), 4),
+    ),
+    (
+        ["pixel_shuffle", "--input", "3,4", "--upscale-factor", "2", "--in-channels", "8"],
+        lambda: CF.pixel_shuffle(_zeros(1, 8, 3, 4), 2),
+    ),
+    (
+        ["pixel_unshuffle", "--input", "6,4", "--downscale-factor", "2"],
+        lambda: CF.pixel_unshuffle(_zeros(1, 1, 6, 4), 2),
+    ),
+    (
+        ["deform_conv", "--input", "7,8", "--kernel", "3,2", "--stride", "2", "--padding", "1"],
+        lambda: CF.deform_conv2d(
+            _zeros(1, 1, 7, 8), _zeros(1, 12, 4, 5), _zeros(1, 1, 3, 2), stride=2, padding=1
+        ),
+    ),
+]
+
+
+def test_shape_of_every_operator_matches_the_operator(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv, run in NEW_SHAPE_CASES:
+        result = _json(capsys, "shape", *argv)
+        out = run()
+        assert result["output"] == list(out.shape[2:]), argv
+        if argv[0] == "pixel_shuffle":
+            assert result["channels"] == [8, out.shape[1]]
+        for axis in result["axes"]:
+            assert axis["formula"].endswith(f" = {axis['output']}")
+        code, text, _ = _cli(capsys, "shape", *argv)
+        assert code == 0 and all(axis["formula"] in text for axis in result["axes"])
+    result = _run("shape", *NEW_SHAPE_CASES[0][0], "--json")  # one real subprocess
+    assert result.returncode == 0 and json.loads(result.stdout)["output"] == [7, 8]
+
+
+def test_shape_tf_convention_matches_tensorflow(capsys: pytest.CaptureFixture[str]) -> None:
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    tf = pytest.importorskip("tensorflow")
+    x = tf.zeros((1, 4, 5, 1))
+    result = _json(
+        capsys, "shape", "conv_transpose", "--input", "4,5", "--kernel", "3", "--stride", "2",
+        "--padding", "same", "--convention", "tf", "--output-shape", "7,10",
+    )  # fmt: skip
+    assert result["output"] == list(
+        tf.nn.conv2d_transpose(x, tf.zeros((3, 3, 1, 1)), [1, 7, 10, 1], 2, "SAME").shape[1:3]
+    )
+    for a, axis in enumerate(result["axes"]):
+        for choice in axis["alternatives"]:
+            shape = [1, 7, 10, 1]
+            shape[1 + a] = choice["size"]
+            assert (
+                tf.nn.conv2d_transpose(x, tf.zeros((3, 3, 1, 1)), shape, 2, "SAME").shape[1 + a]
+                == choice["size"]
+            )
+    pool = _json(capsys, "shape", "max_pool", "--input", "4,5", "--kernel", "3", "--stride", "2",
+                 "--padding", "same", "--convention", "tf")  # fmt: skip
+    assert pool["output"] == list(tf.nn.max_pool2d(x, 3, 2, "SAME").shape[1:3])
+    conv = _json(capsys, "shape", "conv", "--input", "4,5", "--kernel", "3,4", "--stride", "2",
+                 "--padding", "1:2,0:3", "--convention", "tf")  # fmt: skip
+    reference = tf.nn.conv2d(x, tf.zeros((3, 4, 1, 1)), 2, [[0, 0], [1, 2], [0, 3], [0, 0]])
+    assert conv["output"] == list(reference.shape[1:3])
+
+
+def test_human_output_is_rich_on_a_terminal_and_plain_in_a_pipe() -> None:
+    argv = ["shape", "conv", "--input", "7,7", "--kernel", "3", "--stride", "2", "--padding", "1"]
+    formula = "H_out = floor((7 + 2*1 - 1*(3-1) - 1)/2) + 1 = 4"
+    terminal = {**os.environ, "FORCE_COLOR": "1", "NO_COLOR": "1", "COLUMNS": "100"}
+    commands = (
+        argv,
+        ["overlap", "--kernel", "3", "--stride", "2", "--input", "3", "--2d"],
+        ["rf", "conv k3 s2"],
+    )
+    for command in commands:
+        rich_run = subprocess.run(
+            [sys.executable, "-m", "convscope", *command],
+            capture_output=True,
+            text=True,
+            env=terminal,
+            timeout=300,
+        )
+        assert rich_run.returncode == 0 and rich_run.stderr == ""
+        assert any(c in rich_run.stdout for c in "─━╭│")  # rich's box drawing: a table
+        assert "\x1b[3" not in rich_run.stdout  # NO_COLOR: no colour codes, only bold
+        if command[0] == "rf":
+            assert "[u, v]" in rich_run.stdout and "[0, 2]" in rich_run.stdout  # text, not rich markup
+    shape_rich = subprocess.run(
+        [sys.executable, "-m", "convscope", *argv], capture_output=True, text=True, env=terminal, timeout=300
+    )
+    assert formula in shape_rich.stdout
+    plain = subprocess.run(
+        [sys.executable, "-m", "convscope", *argv, "--plain"],
+        capture_output=True,
+        text=True,
+        env=terminal,
+        timeout=300,
+    )
+    piped = _run(*argv)
+    assert plain.stdout == piped.stdout and "\x1b" not in piped.stdout and formula in piped.stdout
+    assert piped.stdout.splitlines()[2].startswith("----")  # the plain table's rule
 
 
 def test_shape_transposed_alternatives_and_tf_same(capsys: pytest.CaptureFixture[str]) -> None:
@@ -498,6 +658,45 @@ BAD = [
     ["summary", "--model", "no.such.module:net", "--input", "1,3,8,8"],
     ["summary", "--model", "json:dumps", "--input", "1,3,8,8"],
     ["summary", "--input", "1,3,8,8"],
+    ["shape", "conv", "--input", "8", "--kernel", "3", "--output-size", "4"],
+    ["shape", "interpolate", "--input", "5", "--scale-factor", "2", "--mode", "bicubic"],
+    ["shape", "interpolate", "--input", "5", "--scale-factor", "2", "--convention", "tf"],
+    ["shape", "interpolate", "--input", "5", "--mode", "linear"],
+    ["shape", "max_unpool", "--input", "3", "--kernel", "2", "--output-size", "9"],
+    ["shape", "pixel_shuffle", "--input", "3,4", "--upscale-factor", "2", "--in-channels", "6"],
+    ["shape", "pixel_unshuffle", "--input", "3,4", "--downscale-factor", "2"],
+    ["shape", "conv_transpose", "--input", "4", "--kernel", "3", "--stride", "2", "--convention", "tf"],
+    [
+        "shape",
+        "conv_transpose",
+        "--input",
+        "4",
+        "--kernel",
+        "3",
+        "--stride",
+        "2",
+        "--padding",
+        "same",
+        "--convention",
+        "tf",
+        "--output-shape",
+        "6",
+    ],
+    ["shape", "avg_pool", "--input", "5,5", "--kernel", "3", "--padding", "1", "--convention", "tf"],
+    ["shape", "max_pool", "--input", "5", "--kernel", "3", "--ceil-mode", "--convention", "tf"],
+    ["shape", "adaptive_avg_pool", "--input", "5", "--output-size", "-1"],
+]
+
+#: Requests past MAP_LIMIT cells: refused with one line before anything is allocated.
+OVERSIZED = [
+    ["overlap", "--kernel", "3", "--stride", "2", "--input", "100000", "--2d"],
+    ["overlap", "--kernel", "3", "--stride", "2", "--input", "100000,3000", "--gradient"],
+    ["overlap", "--kernel", "4000000", "--stride", "2"],
+    ["gridding", "--rates", "1000,2000,3000", "--2d"],
+    ["matrix", "--input", "3000,3000", "--kernel", "3", "--json"],
+    ["matrix", "--input", "300,300", "--kernel", "3", "--symbolic", "--json"],
+    ["cost", "interpolate", "--input", "100000000", "--scale", "2"],
+    ["summary", "conv k3 c8", "--input", "1,3,10000,10000"],
 ]
 
 
@@ -509,8 +708,26 @@ def test_bad_values_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> 
         assert err.startswith(f"convscope {argv[0]}: error: "), err
 
 
+def test_oversized_requests_are_refused_before_allocating(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in OVERSIZED:
+        code, out, err = _cli(capsys, *argv)
+        assert code == 2 and out == "" and len(err.splitlines()) == 1, (argv, err)
+        assert err.startswith(f"convscope {argv[0]}: error: ") and "cells, more than the" in err, err
+    result = _run(*OVERSIZED[0])  # fast, in a real process: nothing was allocated
+    assert result.returncode == 2 and "40,000,400,001 cells" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    # below the limit the 2-d coverage is built: the support of torch's gradient through the stack
+    coverage = _json(capsys, "gridding", "--rates", "1,2,3", "--2d")["coverage_2d"]
+    x = torch.ones(1, 1, 13, 13, dtype=torch.float64, requires_grad=True)
+    y = x
+    for rate in (1, 2, 3):
+        y = torch.nn.functional.conv2d(y, torch.ones(1, 1, 3, 3, dtype=torch.float64), dilation=rate)
+    y.sum().backward()
+    np.testing.assert_array_equal(coverage, x.grad[0, 0].numpy())
+
+
 def test_bad_values_in_a_real_subprocess() -> None:
-    for argv in (BAD[0], BAD[6], BAD[11]):
+    for argv in (BAD[0], BAD[6], BAD[11], BAD[-4]):
         result = _run(*argv)
         assert result.returncode == 2 and result.stdout == ""
         assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr

@@ -159,7 +159,9 @@ def assert_matches(case: Case, outcome: Outcome) -> None:
         raise AssertionError(f"TensorFlow refused {label} ({outcome.error}); convscope did not")
     outputs = invoke(convscope.tf, case)
     assert outcome.outputs is not None
-    assert len(outputs) == len(outcome.outputs), f"{label}: {len(outputs)} outputs, TF has {len(outcome.outputs)}"
+    assert len(outputs) == len(outcome.outputs), (
+        f"{label}: {len(outputs)} outputs, TF has {len(outcome.outputs)}"
+    )
     for mine, ref in zip(outputs, outcome.outputs):
         assert mine.shape == ref.shape, f"{label}: shape {mine.shape} != TF's {ref.shape}"
         assert mine.dtype == ref.dtype, f"{label}: dtype {mine.dtype} != TF's {ref.dtype}"
@@ -168,7 +170,11 @@ def assert_matches(case: Case, outcome: Outcome) -> None:
             continue
         scale = max(1.0, float(np.abs(ref.astype(np.float64)).max()) if ref.size else 1.0)
         np.testing.assert_allclose(
-            mine.astype(np.float64), ref.astype(np.float64), rtol=case.rtol, atol=case.atol * scale, err_msg=label
+            mine.astype(np.float64),
+            ref.astype(np.float64),
+            rtol=case.rtol,
+            atol=case.atol * scale,
+            err_msg=label,
         )
 
 

@@ -16,6 +16,9 @@ from .matrix import conv_matrix, symbolic_conv_matrix
 from .overlap import Overlap, gradient_overlap, overlap_map, overlap_map_stack
 from .padding import same_padding
 from .receptive import Layer, ReceptiveField, parse_layers, receptive_field
+from .shape import OPS as SHAPE_OPS
+from .shape import TF_OPS as SHAPE_TF_OPS
+from .shape import Alternative, AxisShape, ShapeReport, shape_parameters, shape_report
 from .sizes import (
     conv_output_size,
     conv_transpose_output_size,
@@ -27,6 +30,10 @@ from .sizes import (
 from .summary import Row, Summary, summary
 
 __all__ = [
+    "SHAPE_OPS",
+    "SHAPE_TF_OPS",
+    "Alternative",
+    "AxisShape",
     "Cost",
     "Gridding",
     "Layer",
@@ -34,6 +41,7 @@ __all__ = [
     "Overlap",
     "ReceptiveField",
     "Row",
+    "ShapeReport",
     "Summary",
     "conv_matrix",
     "conv_output_size",
@@ -49,6 +57,8 @@ __all__ = [
     "pool_output_size",
     "receptive_field",
     "same_padding",
+    "shape_parameters",
+    "shape_report",
     "summary",
     "symbolic_conv_matrix",
     "tap_indicator",

@@ -22,7 +22,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from ..core import Axis, SameConvention, resolve_padding
+from ..core import Axis, SameConvention, pool_window_axes, resolve_padding
 
 __all__ = [
     "conv_output_size",
@@ -211,7 +211,14 @@ def conv_output_size(
     >>> conv_output_size(10, 3, stride=2, padding=(0, 1), dilation=2)
     4
     """
-    op = "conv_output_size"
+    axes, scalar = _conv_axes("conv_output_size", input_size, kernel_size, stride, padding, dilation)
+    return _out(tuple(a.out_size for a in axes), scalar)  # type: ignore[no-any-return]
+
+
+def _conv_axes(
+    op: str, input_size: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any
+) -> tuple[tuple[Axis, ...], bool]:
+    """The axes of a PyTorch convolution after its refusals (padding strings follow PyTorch)."""
     sizes, scalar = _sizes(op, input_size)
     n = len(sizes)
     kernel = _per_axis(op, "kernel_size", kernel_size, n, 1)
@@ -219,13 +226,25 @@ def conv_output_size(
     dil = _per_axis(op, "dilation", dilation, n, 1)
     pairs = _pairs(op, padding, sizes, _spans(kernel, dil), step, scalar, allow_strings=True)
     axes = tuple(Axis(i, k, s, d, p) for i, k, s, d, p in zip(sizes, kernel, step, dil, pairs))
-    outs = tuple(a.out_size for a in axes)
-    if any(o < 1 for o in outs):
+    if any(a.out_size < 1 for a in axes):
         raise ValueError(
             f"{op}: kernel_size={kernel_size!r} with dilation={dilation!r} is larger than the padded "
             f"input (input_size={input_size!r}, padding={padding!r})"
         )
-    return _out(outs, scalar)  # type: ignore[no-any-return]
+    return axes, scalar
+
+
+def _pool_axes(
+    op: str, input_size: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool
+) -> tuple[tuple[Axis, ...], bool]:
+    """The windows of a PyTorch pooling after its refusals (``stride=None`` is the kernel)."""
+    sizes, scalar = _sizes(op, input_size)
+    n = len(sizes)
+    kernel = _per_axis(op, "kernel_size", kernel_size, n, 1)
+    step = kernel if stride is None else _per_axis(op, "stride", stride, n, 1)
+    dil = _per_axis(op, "dilation", dilation, n, 1)
+    pad = _per_axis(op, "padding", padding, n, 0)
+    return pool_window_axes(op, sizes, kernel, step, pad, dil, bool(ceil_mode)), scalar  # PyTorch's refusals
 
 
 def _transposed_axes(
@@ -372,29 +391,10 @@ def pool_output_size(
     >>> pool_output_size((5, 7), kernel_size=2, stride=2, padding=1, ceil_mode=True)
     (3, 4)
     """
-    op = "pool_output_size"
-    sizes, scalar = _sizes(op, input_size)
-    n = len(sizes)
-    kernel = _per_axis(op, "kernel_size", kernel_size, n, 1)
-    step = kernel if stride is None else _per_axis(op, "stride", stride, n, 1)
-    dil = _per_axis(op, "dilation", dilation, n, 1)
-    pad = _per_axis(op, "padding", padding, n, 0)
-    if any(2 * p > k for p, k in zip(pad, kernel)):
-        raise ValueError(
-            f"{op}: padding should be at most half of kernel_size, got padding={padding!r} "
-            f"and kernel_size={kernel_size!r}"
-        )
-    axes = tuple(
-        Axis(i, k, s, d, (p, p), ceil_mode=bool(ceil_mode))
-        for i, k, s, d, p in zip(sizes, kernel, step, dil, pad)
+    axes, scalar = _pool_axes(
+        "pool_output_size", input_size, kernel_size, stride, padding, dilation, ceil_mode
     )
-    outs = tuple(a.out_size for a in axes)
-    if any(o < 1 for o in outs):
-        raise ValueError(
-            f"{op}: kernel_size={kernel_size!r} with dilation={dilation!r} is larger than the padded "
-            f"input (input_size={input_size!r}, padding={padding!r})"
-        )
-    return _out(outs, scalar)  # type: ignore[no-any-return]
+    return _out(tuple(a.out_size for a in axes), scalar)  # type: ignore[no-any-return]
 
 
 @overload

@@ -1,13 +1,20 @@
 """The analysis subcommands: ``convscope shape``, ``rf``, ``overlap``, ``gridding``, ``matrix``, ``cost``
 and ``summary``.
 
-Each subcommand is one function that asks :mod:`convscope.arith` (and, for
-padding resolution, :mod:`convscope.core`) and returns a result dict of plain
-JSON data, plus a text renderer for people. ``--json`` prints the dict as one
-JSON object. Nothing here computes a size: formulas are *text*, written from
-the values, and every number printed after ``=`` is the answer of an arith
-call. Values arith refuses (``ValueError``/``TypeError``) become one line on
-stderr, ``convscope <cmd>: error: <message>``, and exit status 2.
+Each subcommand is one function that asks :mod:`convscope.arith` and returns
+a result dict of plain JSON data, plus a renderer for people that returns
+blocks (lines of text and tables). ``--json`` prints the dict as one JSON
+object; otherwise the blocks are drawn as rich tables when stdout is a
+terminal and as plain aligned text when it is a pipe or a file (or with
+``--plain``), so scripts and tests read stable text. Nothing here computes a
+size: formulas are *text*, written from the values, and every number printed
+after ``=`` is the answer of an arith call. Values arith refuses
+(``ValueError``/``TypeError``) become one line on stderr, ``convscope <cmd>:
+error: <message>``, and exit status 2; so does a request that would
+materialise more than :data:`MAP_LIMIT` cells (checked before allocating).
+
+The operator options of ``shape`` (shared with ``convscope animate``) are
+declared and read in :mod:`convscope.cli.operators`.
 
 Non-integer numbers (the receptive field of a transposed convolution, in
 samples of the network input) are written as fractions, ``"1/2"``, in JSON.
@@ -19,7 +26,7 @@ Examples
 conv: input 7 -> output 4
 axis  input  kernel  stride  dilation  padding  output
 ----  -----  ------  ------  --------  -------  ------
-   L      7       3       2         1   (1, 1)       4
+L         7       3       2         1   (1, 1)       4
 L_out = floor((7 + 2*1 - 1*(3-1) - 1)/2) + 1 = 4
 0
 """
@@ -43,8 +50,9 @@ from typing import Any
 import numpy as np
 
 import convscope.arith as arith
-import convscope.core as core
 import convscope.nn as nn
+
+from .operators import _floats, _int_list, _ints, _padding, add_operator_arguments, operator_params
 
 __all__ = [
     "COMMANDS",
@@ -61,53 +69,11 @@ __all__ = [
 
 Result = dict[str, Any]
 
-#: Largest matrix (rows x columns) ``convscope matrix`` prints densely; ``--json`` has no limit.
+#: Largest matrix (rows x columns) ``convscope matrix`` prints densely.
 DENSE_LIMIT = 4096
-
-
-# -- argument types -------------------------------------------------------------
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(item) for item in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an int or comma-separated ints such as 3 or 3,3, got {text!r}"
-        ) from None
-
-
-def _ints(text: str) -> int | tuple[int, ...]:
-    values = _int_list(text)
-    return values[0] if len(values) == 1 else values
-
-
-def _floats(text: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(item) for item in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-
-
-def _padding(text: str) -> int | str | tuple[Any, ...]:
-    """An int, per-axis ints ``1,2``, ``(low:high)`` pairs ``1:2,0:1``, ``same`` or ``valid``."""
-    word = text.strip().lower()
-    if word in ("same", "valid"):
-        return word
-    items = text.split(",")
-    try:
-        if any(":" in item for item in items):
-            pairs = []
-            for item in items:
-                parts = item.split(":") * (1 if ":" in item else 2)
-                if len(parts) != 2:
-                    raise ValueError(item)
-                pairs.append((int(parts[0]), int(parts[1])))
-            return tuple(pairs)
-        values = tuple(int(item) for item in items)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an int, per-axis ints (1,2), low:high pairs (1:2,0:1), 'same' or 'valid', got {text!r}"
-        ) from None
-    return values[0] if len(values) == 1 else values
+#: Most cells a command materialises (an overlap or coverage map, matrix entries, a model's input):
+#: larger requests are refused with one line before anything is allocated.
+MAP_LIMIT = 1 << 22
 
 
 # -- shared formatting --------------------------------------------------------
@@ -119,23 +85,85 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = None) -> str:
-    """Right-aligned columns, with a rule under ``headers`` when given (also used for grids of numbers)."""
+def _table(
+    rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = None, left: Sequence[int] = ()
+) -> str:
+    """Right-aligned columns (``left`` ones left-aligned), a rule under ``headers`` when given."""
     cells = [[_text(v) for v in row] for row in ([headers] if headers else []) + list(rows)]
     widths = [max(len(row[i]) for row in cells if i < len(row)) for i in range(max(map(len, cells)))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
+        ).rstrip()
+        for row in cells
+    ]
     if headers:
         lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
-def _grid(values: Any, hole: str | None = None) -> str:
+@dataclass(frozen=True)
+class _Tab:
+    """A table (with ``headers``) or a grid of numbers (without) in a rendered result."""
+
+    rows: Sequence[Sequence[Any]]
+    headers: Sequence[str] | None = None
+    left: tuple[int, ...] = ()  # columns aligned left
+    plain_headers: bool = True  # print the headers in plain text too
+
+
+#: A rendered result is a list of blocks: lines of text and tables.
+Block = str | _Tab
+
+
+def _grid(values: Any, hole: str | None = None) -> _Tab:
     """A 1-d or 2-d array as rows of numbers; zeros shown as ``hole`` when given."""
     array = np.asarray(values)
     if array.ndim > 2:
         raise ValueError(f"can only show 1-d or 2-d maps, got {array.ndim}-d")
     rows = np.atleast_2d(array).tolist()
-    return _table([[hole if hole is not None and v == 0 else v for v in row] for row in rows])
+    return _Tab([[hole if hole is not None and v == 0 else v for v in row] for row in rows])
+
+
+def plain_text(blocks: Sequence[Block]) -> str:
+    """The blocks as plain text: what a pipe, a file or ``--plain`` gets (tests read this)."""
+    return "\n".join(
+        _table(b.rows, b.headers if b.plain_headers else None, b.left) if isinstance(b, _Tab) else b
+        for b in blocks
+    )
+
+
+def print_rich(blocks: Sequence[Block], console: Any) -> None:
+    """The blocks on a terminal: rich tables with a header, grids as borderless tables.
+
+    Colour only marks structure (the first line, headers), so the output reads
+    the same under ``NO_COLOR``; a grid wider than the terminal is printed as
+    plain lines rather than squeezed.
+    """
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    for index, block in enumerate(blocks):
+        if not isinstance(block, _Tab):
+            console.print(Text(block, style="bold" if index == 0 else ""), soft_wrap=True)
+            continue
+        plain = _table(block.rows, block.headers)
+        if block.headers is None and max(map(len, plain.splitlines())) + 4 > console.width:
+            console.print(Text(plain), soft_wrap=True)
+            continue
+        if block.headers is None:
+            table = Table(show_header=False, box=box.ROUNDED, padding=(0, 1))
+            for _ in range(max(map(len, block.rows))):
+                table.add_column(justify="right")
+        else:
+            table = Table(box=box.SIMPLE_HEAVY, header_style="bold")
+            for column, header in enumerate(block.headers):
+                # Text: a header such as "[u, v]" is not rich markup
+                table.add_column(Text(header), justify="left" if column in block.left else "right")
+        for row in block.rows:
+            table.add_row(*(Text(_text(v)) for v in row))
+        console.print(table)
 
 
 def _fraction(value: Any) -> str:
@@ -158,148 +186,99 @@ def _each(value: Any, n: int) -> tuple[Any, ...]:
     return values * n if len(values) == 1 else values
 
 
-def _axis_names(n: int) -> tuple[str, ...]:
-    return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(n, tuple(f"X{i + 1}" for i in range(n)))
-
-
 def _shape_text(values: Sequence[int]) -> str:
     return "x".join(str(v) for v in values)
 
 
+def _limit(cells: int, what: str, hint: str) -> None:
+    """Refuse, before anything is allocated, a request that would materialise more than MAP_LIMIT cells."""
+    if cells > MAP_LIMIT:
+        raise ValueError(
+            f"{what} would hold {cells:,} cells, more than the {MAP_LIMIT:,} this command builds; {hint}"
+        )
+
+
 # -- shape --------------------------------------------------------------------
-_OPS = {
-    "conv": "conv",
-    "conv_transpose": "conv_transpose",
-    "transposed": "conv_transpose",
-    "pool": "max_pool",
-    "maxpool": "max_pool",
-    "avgpool": "avg_pool",
-}
-
-
-def _pad_sum(lo: int, hi: int) -> str:
-    return f"2*{lo}" if lo == hi else f"{lo} + {hi}"
-
-
 def shape_result(args: argparse.Namespace) -> Result:
-    """Output size per axis of a convolution, transposed convolution or pooling, with its formula.
+    """Output size per axis of any operator of :func:`convscope.arith.shape_report`, with its formula.
 
     Parameters
     ----------
     args : argparse.Namespace
-        ``op``, ``input``, ``kernel``, ``stride``, ``padding``, ``dilation``,
-        ``output_padding``, ``ceil_mode`` and ``convention`` as the
-        ``convscope shape`` options parse them.
+        ``op``, ``input`` and the operator options as
+        :func:`convscope.cli.operators.add_operator_arguments` declares them.
 
     Returns
     -------
     dict
-        ``op``, ``input``, ``output`` and one entry per axis in ``axes`` with
-        the resolved ``(low, high)`` padding, the ``output`` (from
-        :mod:`convscope.arith`) and the ``formula`` with the numbers written in;
-        for ``conv_transpose`` also the ``alternatives`` reachable through
-        ``output_padding``.
+        ``command`` and :meth:`convscope.arith.ShapeReport.to_dict`: ``op``,
+        ``convention``, ``input``, ``output``, ``options``, ``channels``,
+        ``axes`` (per axis the resolved ``(low, high)`` padding, kernel,
+        stride, dilation, ``output_padding``, ``scale_factor``, ``output``,
+        the ``formula`` with the numbers written in and the ``alternatives``)
+        and ``notes``.
 
     Raises
     ------
     ValueError, TypeError
         Options that do not apply to ``op``, and everything arith refuses.
     """
-    op = _OPS[args.op]
-    sizes: tuple[int, ...] = args.input
-    n = len(sizes)
-    names = _axis_names(n)
-    given = {
-        "--output-padding": (args.output_padding is not None, op == "conv_transpose"),
-        "--ceil-mode": (args.ceil_mode, op in ("max_pool", "avg_pool")),
-        "--convention": (args.convention is not None, op == "conv"),
-        "--dilation": (args.dilation is not None, op != "avg_pool"),
-    }
-    for option, (present, applies) in given.items():
-        if present and not applies:
-            raise ValueError(f"{option} does not apply to {args.op}")
-    kernel, padding = args.kernel, args.padding
-    dilation = 1 if args.dilation is None else args.dilation
-    result: Result = {"command": "shape", "op": op, "input": list(sizes)}
-    pairs: tuple[tuple[int, int], ...]
-    if op == "conv":
-        stride = 1 if args.stride is None else args.stride
-        convention = args.convention or "torch"
-        result["convention"] = convention
-        if padding == "same" and convention == "tf":
-            pairs = arith.same_padding(sizes, kernel, stride, dilation, convention="tf")
-            out = arith.conv_output_size(sizes, kernel, stride, pairs, dilation)
-        else:
-            out = arith.conv_output_size(sizes, kernel, stride, padding, dilation)
-            if padding == "same":
-                pairs = arith.same_padding(sizes, kernel, stride, dilation, convention="torch")
-            else:
-                spans = arith.effective_kernel_size(_each(kernel, n), dilation)
-                pairs = core.resolve_padding(padding, sizes, spans, _each(stride, n))
+    op, sizes, params = operator_params(args)
+    report = arith.shape_report(op, sizes, **params)
+    return {"command": "shape", **report.to_dict()}
+
+
+#: Per-axis columns of the shape table, shown when some axis has a value.
+_SHAPE_COLUMNS = ("kernel", "stride", "dilation", "padding", "output_padding", "scale_factor")
+
+
+def _alternatives(result: Result) -> list[Block]:
+    axes = [a for a in result["axes"] if a["alternatives"]]
+    if not axes:
+        return []
+    op, tf = result["op"], result["convention"] == "tf"
+    if tf:
+        head = "sizes TensorFlow accepts as output_shape (padding: the forward convolution's (low, high)):"
     elif op == "conv_transpose":
-        stride = 1 if args.stride is None else args.stride
-        out_pad = 0 if args.output_padding is None else args.output_padding
-        out = arith.conv_transpose_output_size(sizes, kernel, stride, padding, out_pad, dilation)
-        spans = arith.effective_kernel_size(_each(kernel, n), dilation)
-        pairs = core.resolve_padding(padding, sizes, spans, _each(stride, n))
-        alternatives = arith.transpose_output_sizes(sizes, kernel, stride, padding, dilation)
+        head = "sizes reachable with output_padding (0 <= output_padding < max(stride, dilation)):"
     else:
-        out = arith.pool_output_size(sizes, kernel, args.stride, padding, dilation, bool(args.ceil_mode))
-        stride = kernel if args.stride is None else args.stride  # PyTorch's default
-        pairs = tuple((p, p) for p in _each(padding, n))
-        result["ceil_mode"] = bool(args.ceil_mode)
-    axes = []
-    for a, (name, i, k, s, d, (lo, hi), o) in enumerate(
-        zip(names, sizes, _each(kernel, n), _each(stride, n), _each(dilation, n), pairs, out)
-    ):
-        axis: Result = {"name": name, "input": i, "kernel": k, "stride": s, "dilation": d}
-        axis["padding"] = [lo, hi]
-        if op == "conv_transpose":
-            q = _each(out_pad, n)[a]
-            pad = f"2*{lo}" if lo == hi else f"({lo} + {hi})"
-            formula = f"({i}-1)*{s} - {pad} + {d}*({k}-1) + {q} + 1"
-            axis["output_padding"] = q
-            axis["alternatives"] = [{"size": size, "output_padding": p} for size, p in alternatives[a]]
-        else:
-            rounding = "ceil" if result.get("ceil_mode") else "floor"
-            formula = f"{rounding}(({i} + {_pad_sum(lo, hi)} - {d}*({k}-1) - 1)/{s}) + 1"
-        axis["output"] = o
-        axis["formula"] = f"{name}_out = {formula} = {o}"
-        axes.append(axis)
-    result["output"] = list(out)
-    result["axes"] = axes
-    return result
-
-
-def _render_shape(result: Result) -> str:
-    axes = result["axes"]
-    transposed = result["op"] == "conv_transpose"
-    headers = ["axis", "input", "kernel", "stride", "dilation", "padding"]
-    headers += ["output_padding", "output"] if transposed else ["output"]
-    rows = [
-        [a["name"], a["input"], a["kernel"], a["stride"], a["dilation"], tuple(a["padding"])]
-        + ([a["output_padding"]] if transposed else [])
-        + [a["output"]]
-        for a in axes
-    ]
-    lines = [
-        f"{result['op']}: input {_shape_text(result['input'])} -> output {_shape_text(result['output'])}",
-        _table(rows, headers),
-    ]
-    lines += [a["formula"] for a in axes]
-    if result.get("convention") == "tf":
-        lines.append("tf SAME: total padding max((ceil(i/s)-1)*s + d*(k-1) + 1 - i, 0), extra cell high:")
-        lines += [f"  {a['name']}: (low, high) = {_text(tuple(a['padding']))}" for a in axes]
-    if result.get("ceil_mode"):
-        lines.append("ceil_mode: a last window that would start past the input and low padding is dropped")
-    if transposed:
-        lines.append("sizes reachable with output_padding (0 <= output_padding < max(stride, dilation)):")
-        for a in axes:
+        head = "sizes reachable with output_size (within one stride of the default):"
+    lines: list[Block] = [head]
+    for a in axes:
+        if tf:
+            choices = ", ".join(
+                f"{c['size']} (padding {_text(tuple(c['padding']))})" for c in a["alternatives"]
+            )
+        elif op == "conv_transpose":
             choices = ", ".join(
                 f"{c['size']} (output_padding={c['output_padding']})" for c in a["alternatives"]
             )
-            lines.append(f"  {a['name']}_out: {choices}")
-    return "\n".join(lines)
+        else:
+            choices = ", ".join(str(c["size"]) for c in a["alternatives"])
+        lines.append(f"  {a['name']}_out: {choices}")
+    return lines
+
+
+def _render_shape(result: Result) -> list[Block]:
+    axes = result["axes"]
+    columns = [c for c in _SHAPE_COLUMNS if any(a[c] is not None for a in axes)]
+    headers = ["axis", "input", *columns, "output"]
+
+    def cell(value: Any) -> Any:
+        return "" if value is None else tuple(value) if isinstance(value, list) else value
+
+    rows = [[a["name"], a["input"], *(cell(a[c]) for c in columns), a["output"]] for a in axes]
+    title = f"{result['op']}: input {_shape_text(result['input'])} -> output {_shape_text(result['output'])}"
+    if result["convention"] == "tf":
+        title += " (TensorFlow)"
+    if result["channels"] is not None:
+        title += f"; channels {result['channels'][0]} -> {result['channels'][1]}"
+    options = ", ".join(f"{k}={v}" for k, v in result["options"].items() if v is not None)
+    blocks: list[Block] = [title, *([options] if options else [])]
+    blocks += [_Tab(rows, headers, left=(0,))]
+    blocks += [a["formula"] for a in axes]
+    blocks += result["notes"]
+    return blocks + _alternatives(result)
 
 
 # -- rf -------------------------------------------------------------------------
@@ -397,7 +376,7 @@ def rf_result(args: argparse.Namespace) -> Result:
     return {"command": "rf", "layers": rows, "receptive_field": fields[-1].size}
 
 
-def _render_rf(result: Result) -> str:
+def _render_rf(result: Result) -> list[Block]:
     rows = [
         [
             i + 1,
@@ -409,17 +388,39 @@ def _render_rf(result: Result) -> str:
         for i, r in enumerate(result["layers"])
     ]
     last = result["layers"][-1]
-    return "\n".join(
-        [
-            _table(rows, ["#", "layer", "r", "S", "P", "[u, v]", "centre"]),
-            "r: receptive field size, S: effective stride, P: effective padding (on the network input);",
-            "output j sees input [u + j*S, v + j*S], centred on centre + j*S.",
-            f"receptive field: {_fraction(last['r'])}, stride {_fraction(last['S'])}",
-        ]
-    )
+    return [
+        _Tab(rows, ["#", "layer", "r", "S", "P", "[u, v]", "centre"], left=(1,)),
+        "r: receptive field size, S: effective stride, P: effective padding (on the network input);",
+        "output j sees input [u + j*S, v + j*S], centred on centre + j*S.",
+        f"receptive field: {_fraction(last['r'])}, stride {_fraction(last['S'])}",
+    ]
 
 
 # -- overlap --------------------------------------------------------------------
+def _overlap_cells(args: argparse.Namespace, kernel: Any) -> int:
+    """Cells of the map ``overlap`` builds (0 when arith will refuse the values anyway)."""
+    options = (kernel, args.stride, args.dilation, args.input, args.padding, args.output_padding)
+    ndim = max(len(v) if isinstance(v, tuple) else 1 for v in options)
+
+    def at(value: Any, axis: int) -> Any:
+        return value[axis] if isinstance(value, tuple) and len(value) > 1 else _each(value, 1)[0]
+
+    cells = 1
+    try:
+        for a in range(ndim):
+            k, s, d = at(kernel, a), at(args.stride, a), at(args.dilation, a)
+            # without --input arith takes two periods of the kernel span; twice the span bounds it
+            n = at(args.input, a) if args.input is not None else 2 * arith.effective_kernel_size(k, d) + 2
+            if args.gradient:  # the map covers the convolution's input
+                cells *= n
+            else:
+                p, q = at(args.padding, a), at(args.output_padding, a)
+                cells *= arith.conv_transpose_output_size(n, k, s, p, q, d)
+    except (ValueError, TypeError):
+        return 0
+    return cells
+
+
 def overlap_result(args: argparse.Namespace) -> Result:
     """Uneven overlap (checkerboard) of a transposed convolution, or of a convolution's gradient.
 
@@ -442,6 +443,7 @@ def overlap_result(args: argparse.Namespace) -> Result:
         raise ValueError("overlap shows 1-d or 2-d maps: give at most two values per option")
     if args.two_d and isinstance(kernel, int):
         kernel = (kernel, kernel)
+    _limit(_overlap_cells(args, kernel), "the overlap map", "use a smaller --input, --kernel or --stride")
     common = {"dilation": args.dilation, "input_size": args.input, "padding": args.padding}
     if args.gradient:
         if args.output_padding != 0:
@@ -464,23 +466,21 @@ def overlap_result(args: argparse.Namespace) -> Result:
     }
 
 
-def _render_overlap(result: Result) -> str:
+def _render_overlap(result: Result) -> list[Block]:
     what = (
         "input-gradient of a convolution (all-ones kernel and cotangent): windows reading each input cell"
         if result["mode"] == "gradient"
         else "transposed convolution of all-ones input and kernel: contributions per output cell"
     )
     verdict = "uneven overlap (checkerboard)" if result["is_uneven"] else "even overlap (no checkerboard)"
-    return "\n".join(
-        [
-            f"kernel {_text(result['kernel'])}, stride {_text(result['stride'])}, "
-            f"dilation {_text(result['dilation'])}: {what}",
-            _grid(result["counts"]),
-            f"period {_text(tuple(result['period']))}; interior pattern (one period):",
-            _grid(result["interior"]),
-            f"unevenness (max - min) / mean = {result['unevenness']:.4g}: {verdict}",
-        ]
-    )
+    return [
+        f"kernel {_text(result['kernel'])}, stride {_text(result['stride'])}, "
+        f"dilation {_text(result['dilation'])}: {what}",
+        _grid(result["counts"]),
+        f"period {_text(tuple(result['period']))}; interior pattern (one period):",
+        _grid(result["interior"]),
+        f"unevenness (max - min) / mean = {result['unevenness']:.4g}: {verdict}",
+    ]
 
 
 # -- gridding -------------------------------------------------------------------
@@ -500,6 +500,12 @@ def gridding_result(args: argparse.Namespace) -> Result:
         from each input cell of the receptive field; 0 is a hole),
         ``receptive_field``, ``holes``, ``has_holes``.
     """
+    try:  # the coverage spans the receptive field (squared for --2d): refuse a huge one first
+        layers = [arith.Layer("conv", args.kernel, dilation=rate) for rate in args.rates]
+        field = int(arith.receptive_field(layers)[-1].size)
+    except (ValueError, TypeError):
+        field = 0  # arith.gridding names the bad value
+    _limit(field ** (2 if args.two_d else 1), "the coverage map", "use smaller --rates or --kernel")
     g = arith.gridding(args.rates, args.kernel)
     result: Result = {
         "command": "gridding",
@@ -518,9 +524,9 @@ def gridding_result(args: argparse.Namespace) -> Result:
     return result
 
 
-def _render_gridding(result: Result) -> str:
+def _render_gridding(result: Result) -> list[Block]:
     holes = f"{result['holes']} holes (gridding)" if result["has_holes"] else "no holes"
-    lines = [
+    lines: list[Block] = [
         f"rates {_text(tuple(result['rates']))}, kernel {result['kernel_size']}: "
         f"receptive field {result['receptive_field']}, {holes}",
         f"HDC distances M = {_text(tuple(result['distances']))}; common factor {result['common_factor']}; "
@@ -530,7 +536,7 @@ def _render_gridding(result: Result) -> str:
     ]
     if "coverage_2d" in result:
         lines += ["coverage of K x K layers:", _grid(result["coverage_2d"], hole=".")]
-    return "\n".join(lines)
+    return lines
 
 
 # -- matrix ---------------------------------------------------------------------
@@ -568,15 +574,19 @@ def matrix_result(args: argparse.Namespace) -> Result:
         )
     else:
         weight = np.array(args.weight).reshape(1, 1, *kernel)
-    matrix = arith.conv_matrix((1, *sizes), weight, args.stride, args.padding, args.dilation).tocoo()
     out = arith.conv_output_size(sizes, kernel, args.stride, args.padding, args.dilation)
-    rows, cols = matrix.shape
+    rows, cols = math.prod(out), math.prod(sizes)
     small = rows * cols <= DENSE_LIMIT
     if not small and not args.json:
         raise ValueError(
             f"the matrix is {rows}x{cols} = {rows * cols} entries, more than {DENSE_LIMIT} to print; "
             "use --json for its sparse (row, column, value) triplets"
         )
+    hint = "use a smaller --input or --kernel"
+    _limit(rows * math.prod(kernel), f"the {rows}x{cols} matrix's stored entries", hint)
+    if args.symbolic:
+        _limit(rows * cols, f"the {rows}x{cols} symbolic matrix", hint)
+    matrix = arith.conv_matrix((1, *sizes), weight, args.stride, args.padding, args.dilation).tocoo()
     if args.symbolic:
         labels = arith.symbolic_conv_matrix(sizes, kernel, args.stride, args.padding, args.dilation)
         values: list[Any] = labels[matrix.row, matrix.col].tolist()
@@ -599,20 +609,18 @@ def matrix_result(args: argparse.Namespace) -> Result:
     return result
 
 
-def _render_matrix(result: Result) -> str:
+def _render_matrix(result: Result) -> list[Block]:
     rows, cols = result["shape"]
     entries = {
         "labels": "w11 is the kernel's first tap (row, column, 1-based)",
         "taps 1..n": "tap numbers 1..n in row-major kernel order (w11 = 1, w12 = 2, ...)",
     }.get(result["weights"], "the given weights")
-    return "\n".join(
-        [
-            f"y = C x: a {_shape_text(result['input'])} input and a {_shape_text(result['kernel'])} kernel "
-            f"give a {_shape_text(result['output'])} output",
-            f"C is {rows}x{cols}: row = output cell, column = input cell (row-major); entries: {entries}",
-            _grid(np.array(result["dense"], dtype=object)),
-        ]
-    )
+    return [
+        f"y = C x: a {_shape_text(result['input'])} input and a {_shape_text(result['kernel'])} kernel "
+        f"give a {_shape_text(result['output'])} output",
+        f"C is {rows}x{cols}: row = output cell, column = input cell (row-major); entries: {entries}",
+        _grid(np.array(result["dense"], dtype=object)),
+    ]
 
 
 # -- cost -----------------------------------------------------------------------
@@ -698,6 +706,11 @@ def cost_result(args: argparse.Namespace) -> Result:
     scale = given.get("scale_factor")
     if scale is not None and len(scale) == 1:
         given["scale_factor"] = scale[0]
+    if args.kind in ("interpolate", "adaptive_avg_pool", "adaptive_max_pool"):
+        # their cost reads per-axis tap tables as long as the input and output axes
+        factors = given.get("scale_factor") or (1.0,)
+        longest = max(max(args.input) * max(_each(factors, 1)), max(_each(given.get("size") or 0, 1)))
+        _limit(int(longest), "an axis's tap table", "use smaller --input, --size or --scale")
     spec = arith.LayerSpec(args.kind, **given)
     channels = 1 if spec.in_channels is None else spec.in_channels
     shape = (args.batch, channels, *args.input)
@@ -717,7 +730,7 @@ def cost_result(args: argparse.Namespace) -> Result:
     }
 
 
-def _render_cost(result: Result) -> str:
+def _render_cost(result: Result) -> list[Block]:
     layer = ", ".join(
         f"{key}={_text(tuple(value) if isinstance(value, list) else value)}"
         for key, value in result["layer"].items()
@@ -729,14 +742,12 @@ def _render_cost(result: Result) -> str:
         ["bias FLOPs", f"{result['bias_flops']:,}"],
         ["output shape", _shape_text(result["output_shape"])],
     ]
-    return "\n".join(
-        [
-            f"{result['kind']}({layer}): input {_shape_text(result['input_shape'])} "
-            f"-> output {_shape_text(result['output_shape'])}",
-            _table(rows),
-            result["convention"],
-        ]
-    )
+    return [
+        f"{result['kind']}({layer}): input {_shape_text(result['input_shape'])} "
+        f"-> output {_shape_text(result['output_shape'])}",
+        _Tab(rows, ["", "value"], left=(0,), plain_headers=False),
+        result["convention"],
+    ]
 
 
 # -- summary --------------------------------------------------------------------
@@ -846,6 +857,7 @@ def summary_result(args: argparse.Namespace) -> Result:
     """
     if (args.layers is None) == (args.model is None):
         raise ValueError("give the model either as layer text (LAYERS) or with --model, exactly one of them")
+    _limit(math.prod(args.input), "the traced input", "use a smaller --input")  # summary runs the model
     if args.layers is not None:
         if len(args.input) != 4:
             raise ValueError(
@@ -882,8 +894,30 @@ def summary_result(args: argparse.Namespace) -> Result:
     }
 
 
-def _render_summary(result: Result) -> str:
-    return str(result["table"])
+def _axes_text(values: Any) -> str:
+    if values is None:
+        return "?"
+    return (" x " if any(isinstance(v, Fraction) for v in values) else "x").join(str(v) for v in values)
+
+
+def _render_summary(result: Result) -> list[Block]:
+    rows = [
+        [
+            "  " * max(r["depth"] - 1, 0) + (r["name"] or "(model)"),
+            r["type"],
+            _text(tuple(r["output_shape"])),
+            f"{r['params']:,}",
+            f"{r['macs']:,}",
+            _axes_text(r["rf_size"]) + ("" if r["rf_aligned"] else "*"),
+            _axes_text(r["rf_stride"]),
+        ]
+        for r in result["rows"]
+    ]
+    headers = ["Layer", "Type", "Output shape", "Params", "MACs", "RF", "Stride"]
+    footer = [
+        line for line in str(result["table"]).splitlines() if line.startswith(("Input shape", "Total", "*"))
+    ]
+    return [_Tab(rows, headers, left=(0, 1, 2, 5, 6)), *footer]
 
 
 # -- registration -------------------------------------------------------------
@@ -894,39 +928,7 @@ class _Command:
     examples: str
     arguments: Callable[[argparse.ArgumentParser], None]
     build: Callable[[argparse.Namespace], Result]
-    render: Callable[[Result], str]
-
-
-def _shape_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "op",
-        choices=sorted(_OPS),
-        metavar="OP",
-        help="conv, conv_transpose (alias transposed), pool (= maxpool) or avgpool",
-    )
-    p.add_argument(
-        "--input",
-        type=_int_list,
-        required=True,
-        metavar="SIZES",
-        help="spatial input sizes, one per axis (L; H,W; D,H,W)",
-    )
-    p.add_argument("--kernel", type=_ints, required=True, help="kernel size: an int or one per axis")
-    p.add_argument("--stride", type=_ints, help="stride (default 1; for pooling the kernel size)")
-    p.add_argument(
-        "--padding",
-        type=_padding,
-        default=0,
-        help="an int, per-axis ints 1,2, low:high pairs 1:2,0:1, 'same' or 'valid' (conv)",
-    )
-    p.add_argument("--dilation", type=_ints, help="kernel dilation (default 1; not for avgpool)")
-    p.add_argument("--output-padding", type=_ints, help="conv_transpose only: extra cells on the high side")
-    p.add_argument("--ceil-mode", action="store_true", help="pooling only: round the window count up")
-    p.add_argument(
-        "--convention",
-        choices=("torch", "tf"),
-        help="conv only: what padding 'same' means (torch: stride 1 only; tf: TensorFlow SAME)",
-    )
+    render: Callable[[Result], list[Block]]
 
 
 def _rf_arguments(p: argparse.ArgumentParser) -> None:
@@ -1030,12 +1032,18 @@ def _summary_arguments(p: argparse.ArgumentParser) -> None:
 COMMANDS: tuple[_Command, ...] = (
     _Command(
         "shape",
-        "output size per axis of conv, conv_transpose or pooling, with the formula",
+        "output size per axis of any operator (convolution, pooling, unpooling, resampling) and its formula",
         "convscope shape conv --input 7,7 --kernel 3 --stride 2 --padding 1\n"
         "convscope shape conv --input 5 --kernel 2 --stride 2 --padding same --convention tf\n"
         "convscope shape transposed --input 3 --kernel 3 --stride 2 --padding 1 --output-padding 1\n"
-        "convscope shape pool --input 6 --kernel 3 --stride 2 --ceil-mode",
-        _shape_arguments,
+        "convscope shape conv_transpose --input 4 --kernel 3 --stride 2 --padding same --convention tf "
+        "--output-shape 7\n"
+        "convscope shape max_pool --input 6 --kernel 3 --stride 2 --ceil-mode\n"
+        "convscope shape max_unpool --input 3,4 --kernel 2 --output-size 7,8\n"
+        "convscope shape interpolate --input 3,5 --scale-factor 1.5 --mode bilinear --align-corners\n"
+        "convscope shape adaptive_avg_pool --input 7,9 --output-size 3,none\n"
+        "convscope shape pixel_shuffle --input 3,4 --upscale-factor 2 --in-channels 8",
+        add_operator_arguments,
         shape_result,
         _render_shape,
     ),
@@ -1097,6 +1105,14 @@ COMMANDS: tuple[_Command, ...] = (
 )
 
 
+def _rich_console() -> Any:
+    """A rich console on stdout when it is a terminal (rich also honours FORCE_COLOR, NO_COLOR), else None."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    return console if console.is_terminal else None
+
+
 def _run(command: _Command, args: argparse.Namespace) -> int:
     try:
         result = command.build(args)
@@ -1105,7 +1121,15 @@ def _run(command: _Command, args: argparse.Namespace) -> int:
         print(f"convscope {command.name}: error: {message}", file=sys.stderr)
         return 2
     try:
-        print(json.dumps(result, default=_json_default) if args.json else command.render(result))
+        if args.json:
+            print(json.dumps(result, default=_json_default))
+        else:
+            blocks = command.render(result)
+            console = None if args.plain else _rich_console()
+            if console is None:
+                print(plain_text(blocks))
+            else:
+                print_rich(blocks, console)
     except BrokenPipeError:  # e.g. `convscope matrix ... --json | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
@@ -1114,8 +1138,9 @@ def _run(command: _Command, args: argparse.Namespace) -> int:
 def add_analysis_commands(commands: argparse._SubParsersAction[Any]) -> None:
     """Register every subcommand of :data:`COMMANDS` on ``commands`` (the ``convscope`` subparsers).
 
-    Each parsed namespace gets ``run``, which prints the result (text, or one
-    JSON object with ``--json``) and returns the exit status.
+    Each parsed namespace gets ``run``, which prints the result and returns the
+    exit status: rich tables on a terminal, plain text when stdout is a pipe or
+    a file (or with ``--plain``), one JSON object with ``--json``.
     """
     for command in COMMANDS:
         parser = commands.add_parser(
@@ -1126,5 +1151,9 @@ def add_analysis_commands(commands: argparse._SubParsersAction[Any]) -> None:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         command.arguments(parser)
-        parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+        output = parser.add_mutually_exclusive_group()
+        output.add_argument("--json", action="store_true", help="print the result as one JSON object")
+        output.add_argument(
+            "--plain", action="store_true", help="plain text even on a terminal (the default when piped)"
+        )
         parser.set_defaults(run=partial(_run, command))

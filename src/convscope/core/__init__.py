@@ -17,6 +17,7 @@ from .padding import (
     tf_transpose_sizes,
 )
 from .resample import Interpolation, Taps, adaptive_taps, interpolation_taps, scaled_size
+from .window import pool_window_axes, tf_window_size
 
 __all__ = [
     "Axis",
@@ -31,6 +32,7 @@ __all__ = [
     "conv_transpose_geometry",
     "hdc_distances",
     "interpolation_taps",
+    "pool_window_axes",
     "resolve_padding",
     "same_pad_total",
     "satisfies_hdc",
@@ -38,4 +40,5 @@ __all__ = [
     "source_index",
     "split_same",
     "tf_transpose_sizes",
+    "tf_window_size",
 ]

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..core import Axis
+from ..core import Axis, pool_window_axes
 from ..core.resample import adaptive_taps
 from ..kernels import window
 from ._args import as_array, batched, int_tuple, non_negative, positive
@@ -84,21 +84,7 @@ def pool_axes(
     n = len(sizes)
     kernel, step, pad = window_args(op, n, kernel_size, stride, padding)
     dil = positive(int_tuple(dilation, n, "dilation", op), "dilation", op)
-    if any(p > k // 2 for p, k in zip(pad, kernel)):
-        raise ValueError(
-            f"{op}: padding should be at most half of kernel_size, got padding={pad} and kernel_size={kernel}"
-        )
-    axes = tuple(
-        Axis(size, k, s, d, (p, p), ceil_mode=bool(ceil_mode))
-        for size, k, s, d, p in zip(sizes, kernel, step, dil, pad)
-    )
-    outs = tuple(a.out_size for a in axes)
-    if any(o < 1 for o in outs):
-        raise ValueError(
-            f"{op}: input of spatial size {tuple(sizes)} is too small for kernel_size={kernel}, "
-            f"dilation={dil} and padding={pad}: the output size {outs} would be empty"
-        )
-    return axes
+    return pool_window_axes(op, sizes, kernel, step, pad, dil, ceil_mode)
 
 
 def plan_pool(
