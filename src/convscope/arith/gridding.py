@@ -92,6 +92,12 @@ class Gridding:
         """Whether the stack grids (some cell inside the receptive field is never read)."""
         return self.holes > 0
 
+    def _repr_svg_(self) -> str | None:
+        """Notebook view, drawn by :mod:`convscope.viz` (imported here: arith does not depend on it)."""
+        from convscope.viz import notebook_svg
+
+        return notebook_svg(self)
+
 
 def gridding(rates: Sequence[int], kernel_size: int = 3) -> Gridding:
     """HDC analysis and exact coverage of a stack of stride-1 dilated convolutions.

@@ -59,6 +59,12 @@ class Overlap:
         """Whether the interior pattern is not constant (a checkerboard)."""
         return self.unevenness > 0
 
+    def _repr_svg_(self) -> str | None:
+        """Notebook view, drawn by :mod:`convscope.viz` (imported here: arith does not depend on it)."""
+        from convscope.viz import notebook_svg
+
+        return notebook_svg(self)
+
 
 # -- argument handling -------------------------------------------------------
 def _ndim(*args: object) -> int:

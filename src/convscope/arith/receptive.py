@@ -160,6 +160,12 @@ class ReceptiveField:
         shift = index * self.stride
         return (self.u + shift, self.v + shift)
 
+    def _repr_svg_(self) -> str | None:
+        """Notebook view, drawn by :mod:`convscope.viz` (imported here: arith does not depend on it)."""
+        from convscope.viz import notebook_svg
+
+        return notebook_svg(self)
+
 
 def receptive_field(layers: Sequence[Layer] | str) -> tuple[ReceptiveField, ...]:
     """Receptive field, effective stride and padding after every layer (Araujo et al., 2019).

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .analysis import add_analysis_commands
+from .visual import add_visual_commands
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,9 +36,10 @@ def _parser() -> argparse.ArgumentParser:
         "--output",
         type=Path,
         default=Path("tour-output"),
-        help="folder for tour.md and tour.json (default: tour-output)",
+        help="folder for tour.md, tour.json and the gallery (index.html, gallery/) (default: tour-output)",
     )
     add_analysis_commands(commands)  # shape, rf, overlap, gridding, matrix, cost, summary (cli/analysis.py)
+    add_visual_commands(commands)  # animate, figure, serve (cli/visual.py)
     return parser
 
 

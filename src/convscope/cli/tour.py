@@ -333,7 +333,11 @@ STOPS: list[Callable[[], Stop]] = [
 
 
 def run_tour(output: Path | None = None, echo: Callable[[str], None] = print) -> list[Stop]:
-    """Run every stop, print it, and write ``tour.md`` / ``tour.json`` under ``output``."""
+    """Run every stop, print it, and write ``tour.md`` / ``tour.json`` and the gallery under ``output``.
+
+    The gallery (:func:`convscope.cli.gallery.write_gallery`) is ``output/gallery/`` (GIF animations,
+    PNG figures) and ``output/index.html`` linking them.
+    """
     stops = [make() for make in STOPS]
     text: list[str] = []
     for number, stop in enumerate(stops, start=1):
@@ -348,4 +352,7 @@ def run_tour(output: Path | None = None, echo: Callable[[str], None] = print) ->
         facts = [{"seed": s.seed, "title": s.title, "facts": s.facts} for s in stops]
         (output / "tour.json").write_text(json.dumps(facts, indent=2))
         echo(f"wrote {output / 'tour.md'} and {output / 'tour.json'}")
+        from .gallery import write_gallery  # the pictures: one animation per seed example, the figures
+
+        write_gallery(output, echo)
     return stops

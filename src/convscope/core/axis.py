@@ -273,3 +273,9 @@ class Axis:
         lo = self.span - 1 - self.pad[0]
         hi = self.size - 1 - (self.out_size - 1) * self.stride + self.pad[0]
         return Axis(self.out_size, self.kernel, 1, self.dilation, (lo, hi), self.stride)
+
+    def _repr_svg_(self) -> str | None:
+        """Notebook view, drawn by :mod:`convscope.viz` (imported here: core does not depend on it)."""
+        from convscope.viz import notebook_svg
+
+        return notebook_svg(self)

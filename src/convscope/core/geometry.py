@@ -98,6 +98,12 @@ class ConvGeometry:
             f"weight {self.weight_shape}, groups={self.groups}: {fields}"
         )
 
+    def _repr_svg_(self) -> str | None:
+        """Notebook view, drawn by :mod:`convscope.viz` (imported here: core does not depend on it)."""
+        from convscope.viz import notebook_svg
+
+        return notebook_svg(self)
+
 
 def conv_geometry(
     input_shape: Sequence[int],

@@ -20,13 +20,18 @@ class SameConvention(enum.Enum):
     ``TORCH`` pads ``d * (k - 1)`` in total (stride 1 only, as PyTorch
     requires) with the extra cell on the high side. ``TF`` (= ONNX
     ``SAME_UPPER``) pads so the output has ``ceil(i / s)`` cells, extra cell
-    high. ``SAME_LOWER`` puts the extra cell low.
+    high. ``SAME_LOWER`` puts the extra cell low. ``TF_EIGEN`` is what
+    TensorFlow's 3-d CPU pooling does (Eigen's volume patches): the same
+    output size, but the total ``(o - 1) * s + span - i`` is not clamped at
+    zero and its low half is truncated toward zero, so a window smaller than
+    the stride is centred (negative padding crops).
     """
 
     TORCH = "torch"
     TF = "tf"
     SAME_UPPER = "same_upper"
     SAME_LOWER = "same_lower"
+    TF_EIGEN = "tf_eigen"
 
 
 def same_pad_total(size: int, span: int, stride: int, convention: SameConvention) -> int:
@@ -38,15 +43,26 @@ def same_pad_total(size: int, span: int, stride: int, convention: SameConvention
     1
     >>> same_pad_total(5, span=3, stride=1, convention=SameConvention.TORCH)
     2
+    >>> same_pad_total(4, span=1, stride=4, convention=SameConvention.TF_EIGEN)
+    -3
     """
     if convention is SameConvention.TORCH:
         return span - 1
     out = -(-size // stride)
+    if convention is SameConvention.TF_EIGEN:
+        return (out - 1) * stride + span - size
     return max((out - 1) * stride + span - size, 0)
 
 
 def split_same(total: int, convention: SameConvention) -> tuple[int, int]:
-    """Split ``total`` padding cells into ``(low, high)`` by ``convention``."""
+    """Split ``total`` padding cells into ``(low, high)`` by ``convention``.
+
+    >>> split_same(3, SameConvention.TF), split_same(-3, SameConvention.TF_EIGEN)
+    ((1, 2), (-1, -2))
+    """
+    if convention is SameConvention.TF_EIGEN:
+        low = -(-total // 2) if total < 0 else total // 2  # C's division truncates toward zero
+        return low, total - low
     small = total // 2
     if convention is SameConvention.SAME_LOWER:
         return total - small, small
