@@ -146,7 +146,8 @@ def assert_matches(case: Case, outcome: Outcome) -> None:
 
     A TensorFlow refusal must be a convscope ``ValueError``/``TypeError``; an
     output must have TensorFlow's shape and dtype and agree to the case's
-    tolerance (``atol`` scaled by the largest reference magnitude).
+    tolerance (``atol`` scaled by the largest finite reference magnitude, so an
+    infinity in TensorFlow's output does not excuse every other value).
     """
     import convscope.tf
 
@@ -168,7 +169,8 @@ def assert_matches(case: Case, outcome: Outcome) -> None:
         if ref.dtype.kind in "iub":
             np.testing.assert_array_equal(mine, ref, err_msg=label)
             continue
-        scale = max(1.0, float(np.abs(ref.astype(np.float64)).max()) if ref.size else 1.0)
+        finite = np.abs(ref[np.isfinite(ref)].astype(np.float64))
+        scale = max(1.0, float(finite.max()) if finite.size else 1.0)
         np.testing.assert_allclose(
             mine.astype(np.float64),
             ref.astype(np.float64),

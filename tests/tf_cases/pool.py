@@ -169,7 +169,11 @@ def _generic_pool_case(rng: np.random.Generator) -> Case:
     if spatial < 3:
         dtype = _pick(rng, MAXPOOL_DTYPES if pooling_type == "MAX" else AVG_DTYPES)
     specials = spatial < 3 or pooling_type == "AVG"
-    x = _values(rng, _shape(rng, spatial), dtype, specials)
+    shape = _shape(rng, spatial)
+    if "dilations" in options and rng.random() < 0.8:  # mostly large enough for the dilated window
+        spans = [d * (k - 1) + 1 for k, d in zip(window, options["dilations"])]
+        shape = (shape[0], *(span + int(rng.integers(0, 3)) for span in spans), shape[-1])
+    x = _values(rng, shape, dtype, specials)
     tol = _tolerance(dtype)
     return Case("nn.pool", {"input": x}, options, rtol=tol, atol=tol, note="nn.pool")
 

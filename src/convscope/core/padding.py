@@ -186,6 +186,31 @@ def tf_transpose_sizes(in_size: int, span: int, stride: int, padding: str | tupl
     return range(max(first, 0), max(first + stride, 0))
 
 
+def tf_conv3d_same_padding(size: int, span: int, stride: int) -> tuple[int, int]:
+    """The ``(low, high)`` padding of TensorFlow 2.21's CPU ``Conv3D`` with SAME.
+
+    The CPU kernel (Eigen's cuboid convolution) pads ``(o - 1) * s + span - i``
+    in total for ``o = ceil(i / s)`` outputs, like every TensorFlow SAME, but
+    does not clamp that total at zero: when the stride exceeds the window the
+    total is negative, and half of it (C division, toward zero) crops the low
+    side. Output ``o`` then reads ``o * s - low``, not ``o * s``. (``Conv2D``
+    clamps: :func:`same_pad_total` with :attr:`SameConvention.TF`.)
+
+    Examples
+    --------
+    >>> tf_conv3d_same_padding(6, span=1, stride=3)    # total -2: start one cell in
+    (-1, -1)
+    >>> tf_conv3d_same_padding(6, span=1, stride=4)    # total -1 halves to 0
+    (0, -1)
+    >>> tf_conv3d_same_padding(5, span=2, stride=2)    # as Conv2D
+    (0, 1)
+    """
+    out = -(-size // stride)
+    total = (out - 1) * stride + span - size
+    low = -(-total // 2) if total < 0 else total // 2
+    return low, total - low
+
+
 class PadMode(enum.Enum):
     """Boundary modes, with their names across libraries.
 

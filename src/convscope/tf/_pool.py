@@ -24,6 +24,7 @@ What TensorFlow 2.21's CPU kernels do, and so does this module:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -113,12 +114,9 @@ def check_layout(op: str, data_format: Any, spatial: int, accepted: Sequence[str
     last, first = DATA_FORMATS[spatial]
     if data_format is None or data_format == last:
         return
-    if isinstance(data_format, str) and data_format in (accepted if accepted is not None else (first,)):
-        raise ValueError(
-            f"{op}: data_format={data_format!r} is not supported: TensorFlow's CPU kernels "
-            f"take only channels-last data ({last!r})"
-        )
-    raise ValueError(f"{op}: data_format={data_format!r} is not one of {last!r}, {first!r}")
+    known = isinstance(data_format, str) and data_format in (accepted if accepted is not None else (first,))
+    why = "runs on TensorFlow's GPU only" if known else "is not a layout TensorFlow takes here"
+    raise ValueError(f"{op}: data_format={data_format!r} {why}; its CPU kernels take only {last!r}")
 
 
 def _as_int(value: Any, name: str, op: str) -> int:
@@ -277,6 +275,12 @@ def run_max_pool(call: TfPool, floor_at_lowest: bool) -> np.ndarray:
     return from_channels_first(out, True)
 
 
+def run_tf_avg_pool(call: TfPool, divisor: int | None = None) -> np.ndarray:
+    """Window means over the real cells only (SAME padding is not counted), or sums over ``divisor``."""
+    with np.errstate(invalid="ignore"):  # inf - inf in a window is NaN, silently, as in TensorFlow
+        return from_channels_first(run_avg_pool(call.plan(), False, divisor), True)
+
+
 def run_depth_max_pool(
     op: str, x: np.ndarray, ksize: WindowSpec, strides: WindowSpec, padding: Padding
 ) -> np.ndarray:
@@ -364,7 +368,7 @@ def _pool_op(kind: str, spatial: int) -> Pool:
         call = TfPool(op, x, window_axes(op, x.shape[1:-1], window_size.spatial, step.spatial, pads))
         if maximum:
             return run_max_pool(call, floor_at_lowest=spatial < 3)
-        return from_channels_first(run_avg_pool(call.plan(), False, None), True)
+        return run_tf_avg_pool(call)
 
     pool_fn.__name__ = pool_fn.__qualname__ = op
     pool_fn.__doc__ = _doc(kind, spatial, default)
@@ -372,7 +376,14 @@ def _pool_op(kind: str, spatial: int) -> Pool:
 
 
 def _doc(kind: str, spatial: int, layout: str) -> str:
-    dims = "x".join(["3"] * spatial)
+    dims = "x".join(["2"] * spatial)
+    lengths = "1 or 3" if spatial == 1 else f"1, {spatial} or {spatial + 2}"
+    same = (
+        "SAME puts the odd padding cell high."
+        if spatial < 3
+        else "SAME centres a window smaller than its stride (padding may be negative),\n"
+        "    as TensorFlow's 3-d CPU kernels do; otherwise it puts the odd padding cell high."
+    )
     if kind == "max":
         what = "Max pooling"
         notes = (
@@ -405,12 +416,14 @@ def _doc(kind: str, spatial: int, layout: str) -> str:
 
     {notes}
 
+    {same}
+
     Parameters
     ----------
     input : array_like
         ``{layout}``; {dtypes}.
     ksize, strides : int or list of ints
-        An int, or a list of 1, {spatial} or {spatial + 2} entries (the last form names
+        An int, or a list of {lengths} entries (the last form names
         every axis; its batch entry must be 1).
     padding : str or list
         {padding}.
@@ -577,7 +590,8 @@ def pool(
     call = TfPool(op, x, window_axes(op, x.shape[1:-1], window_size, step, pads, dil))
     if maximum:
         return run_max_pool(call, floor_at_lowest=spatial < 3)
-    return from_channels_first(run_avg_pool(call.plan(), False, None), True)
+    # Dilated windows are VALID here, so every tap is a real cell.
+    return run_tf_avg_pool(call, divisor=math.prod(window_size))
 
 
 def _per_axis(value: Any, spatial: int, name: str, op: str) -> tuple[int, ...]:
@@ -598,20 +612,21 @@ def argmax_dtype(output_dtype: Any) -> np.dtype[Any]:
 
     Examples
     --------
-    >>> argmax_dtype("int32"), argmax_dtype(None)
-    (dtype('int32'), dtype('int64'))
+    >>> argmax_dtype("int32"), argmax_dtype(None), argmax_dtype(np.dtype("int64"))
+    (dtype('int32'), dtype('int64'), dtype('int64'))
     """
     op = "max_pool_with_argmax"
     if output_dtype is None:
         return np.dtype(np.int64)
-    if output_dtype in (int, float, bool, complex):  # TensorFlow wants a DataType, not a Python type
+    if any(output_dtype is t for t in (int, float, bool, complex)):  # TensorFlow wants a DataType
         raise TypeError(f"{op}: output_dtype must be a dtype (int32 or int64), got {output_dtype!r}")
     candidate = getattr(output_dtype, "as_numpy_dtype", output_dtype)
+    dtype: np.dtype[Any]
     try:
         dtype = np.dtype(candidate)
     except TypeError:
         try:
-            dtype = np.dtype(getattr(output_dtype, "name", None))
+            dtype = np.dtype(str(getattr(output_dtype, "name", "")))
         except TypeError:
             raise TypeError(
                 f"{op}: output_dtype must be a dtype (int32 or int64), got {output_dtype!r}"
