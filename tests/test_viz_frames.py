@@ -44,6 +44,15 @@ def assert_window_progress(anim: viz.Animation) -> None:
         assert np.all(states[frame.index + 1 :] == OutCell.EMPTY)
 
 
+def assert_footprint(anim: viz.Animation) -> None:
+    """The footprint mask covers the tapped canvas cells; its real cells are the cells read."""
+    for frame in anim.frames:
+        mask = anim.footprint(frame.index)
+        assert mask.sum() == len({tuple(t) for t in frame.taps.tolist()})
+        real = anim.input.source[mask & (anim.input.states == InCell.INPUT)]
+        assert sorted(real.tolist()) == frame.input_cells().tolist()
+
+
 def weight(shape: tuple[int, ...]) -> torch.Tensor:
     """Positive weights, so no tap can cancel out of the Jacobian pattern."""
     return torch.rand(1, 1, *shape, dtype=torch.float64) + 0.5
@@ -86,6 +95,7 @@ def test_conv_frames_read_what_torch_reads(cfg: dict) -> None:
     assert anim.output.sizes == tuple(fn(x).shape[2:])
     assert_reads_match(anim, jacobian_pattern(fn, x))
     assert_window_progress(anim)
+    assert_footprint(anim)
     # the canvas is the padded input: padding cells, and every real cell once
     axes = [
         Axis(s, k, st_, d, p)
@@ -154,6 +164,7 @@ def test_conv_transpose_frames_read_what_torch_reads(cfg: dict) -> None:
     assert anim.output.sizes == out_shape
     assert_reads_match(anim, jacobian_pattern(fn, x))
     assert_window_progress(anim)
+    assert_footprint(anim)
     # zeros inserted between samples, drawn apart from padding: (size - 1) * (stride - 1) per axis
     per_axis_zero = [(n - 1) * (s - 1) for n, s in zip(cfg["input"], cfg["stride"])]
     dilated = [n + z for n, z in zip(cfg["input"], per_axis_zero)]
@@ -371,3 +382,24 @@ def test_tf_transposed_output_shape_is_checked() -> None:
         viz.animate(
             "conv_transpose", 2, kernel_size=3, stride=2, padding="same", convention="tf", output_shape=6
         )
+
+
+@settings(max_examples=15)
+@given(unpool_configs(), st.data())
+def test_unpool_output_size_is_torchs(cfg: dict, data: st.DataObject) -> None:
+    n = len(cfg["input"])
+    unpool = TF.max_unpool1d if n == 1 else TF.max_unpool2d
+    args = (cfg["kernel_size"], cfg["stride"], cfg["padding"])
+    x = torch.zeros(1, 1, *cfg["input"])
+    default = tuple(unpool(x, torch.zeros_like(x, dtype=torch.int64), *args).shape[2:])
+    wanted = tuple(d + data.draw(st.integers(-s + 1, s - 1)) for d, s in zip(default, cfg["stride"]))
+    try:
+        anim = viz.animate("max_unpool", values=True, output_size=wanted, **cfg)
+    except ValueError as error:  # an empty output, or pooling that output does not give the input back
+        assert "empty" in str(error) or "max pooling" in str(error)
+        return
+    assert anim.output.sizes == wanted
+    indices = torch.tensor([int(f.targets[0]) for f in anim.frames]).reshape(1, 1, *cfg["input"])
+    values = torch.tensor(anim.input.values.reshape(1, 1, *cfg["input"]))
+    expected = unpool(values, indices, *args, output_size=wanted)
+    np.testing.assert_array_equal(anim.output.values.ravel(), expected.reshape(-1).numpy())

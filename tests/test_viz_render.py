@@ -14,7 +14,7 @@ from PIL import Image
 import convscope.viz as viz
 from convscope.viz.animation import STRIP_PIXELS
 from convscope.viz.layout import header_scene
-from convscope.viz.raster import SCALE
+from convscope.viz.raster import SCALE, sheet_size
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -85,9 +85,12 @@ def test_long_gif_drops_to_one_pixel_per_unit() -> None:
 
 
 def test_long_strip_shrinks_to_fit() -> None:
-    anim = viz.animate("conv", (20, 20), kernel_size=3, padding=1)
+    anim = viz.animate("conv", (10, 10), kernel_size=3, padding=1)
     sheet = Image.open(io.BytesIO(anim.strip("png")))  # type: ignore[arg-type]
     assert sheet.width * sheet.height <= STRIP_PIXELS
+    tiles = anim._scenes(None)
+    header = header_scene(anim, tiles[0].width)
+    assert sheet.size == sheet_size(tiles, 4, 1, header)  # one pixel per unit: two would not fit
 
 
 def test_save_by_suffix(tmp_path) -> None:

@@ -27,13 +27,16 @@ def nhwc(x: np.ndarray) -> object:
 
 
 def tf_reads(fn, sizes: tuple[int, ...]) -> np.ndarray:
-    """Rows: output cells; True where TensorFlow's output depends on the input cell."""
-    x = nhwc(np.zeros(sizes))
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = tf.reshape(fn(x), [-1])
-    jac = tape.jacobian(y, x).numpy()
-    return np.abs(jac.reshape(jac.shape[0], -1)) > 0
+    """Rows: output cells; True where TensorFlow's output responds to a unit impulse at the input cell.
+
+    ``fn`` is linear with positive weights, so the impulse responses are its
+    dependency pattern (no backward kernel needed: TensorFlow's CPU backward
+    of a dilated convolution is not implemented).
+    """
+    count = math.prod(sizes)
+    impulses = tf.constant(np.eye(count).reshape(count, *sizes, 1), dtype=tf.float64)
+    responses = fn(impulses).numpy().reshape(count, -1)
+    return np.abs(responses.T) > 0
 
 
 def assert_reads(anim: viz.Animation, pattern: np.ndarray) -> None:
@@ -61,16 +64,29 @@ def config(draw: st.DrawFn, low: int = 1) -> tuple[tuple[int, ...], tuple[int, .
 @given(st.data())
 def test_tf_conv(data: st.DataObject) -> None:
     sizes, kernel, stride, padding = config(data.draw)
-    if padding == "valid" and any(k > n for k, n in zip(kernel, sizes)):
-        kernel = sizes
+    dilation = tuple(data.draw(st.integers(1, 2)) for _ in sizes)
+    if padding == "valid" and any(d * (k - 1) + 1 > n for k, d, n in zip(kernel, dilation, sizes)):
+        dilation = (1,) * len(sizes)
+        kernel = tuple(min(k, n) for k, n in zip(kernel, sizes))
     anim = viz.animate(
-        "conv", sizes, kernel_size=kernel, stride=stride, padding=padding, convention="tf", values=True
+        "conv",
+        sizes,
+        kernel_size=kernel,
+        stride=stride,
+        dilation=dilation,
+        padding=padding,
+        convention="tf",
+        values=True,
     )
     w = anim.kernel.reshape(*kernel, 1, 1)
     conv = tf.nn.conv1d if len(sizes) == 1 else tf.nn.conv2d
-    fn = lambda t: conv(t, tf.constant(w + 10.0), list(stride), padding.upper())  # noqa: E731
-    assert_reads(anim, tf_reads(fn, sizes))
-    out = conv(nhwc(real_input(anim)), tf.constant(w), list(stride), padding.upper()).numpy()[0, ..., 0]
+    rate = dilation[0] if len(sizes) == 1 else list(dilation)
+
+    def fn(t, w=w):
+        return conv(t, tf.constant(w), list(stride), padding.upper(), dilations=rate)
+
+    assert_reads(anim, tf_reads(lambda t: fn(t, w + 10.0), sizes))
+    out = fn(nhwc(real_input(anim))).numpy()[0, ..., 0]
     np.testing.assert_allclose(anim.output.values[0], out, rtol=1e-12, atol=1e-12)
 
 
@@ -100,7 +116,7 @@ def test_tf_conv_transpose(data: st.DataObject) -> None:
         return call(
             t,
             tf.constant(w + 10.0),
-            [1, *out_shape, 1],
+            [int(t.shape[0]), *out_shape, 1],
             list(stride),
             padding.upper(),
         )
@@ -135,3 +151,11 @@ def test_tf_pool(data: st.DataObject, kind: str) -> None:
         assert [x[f.marked[0]] for f in anim.frames] == out.ravel().tolist()
         for frame in anim.frames:
             assert frame.marked[0] in frame.input_cells()
+
+
+def test_tf_refuses_dilated_conv_transpose_on_cpu() -> None:
+    x, w = tf.ones([1, 4, 4, 1]), tf.ones([3, 3, 1, 1])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="dilation"):
+        tf.nn.conv2d_transpose(x, w, [1, 4, 4, 1], 1, "SAME", dilations=2)
+    with pytest.raises(ValueError, match="dilation"):
+        viz.animate("conv_transpose", (4, 4), kernel_size=3, padding="same", dilation=2, convention="tf")

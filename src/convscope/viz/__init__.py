@@ -81,7 +81,7 @@ def animate(op: Op | str, input: int | tuple[int, ...], **params: Any) -> Animat
     **params
         PyTorch's argument names: ``kernel_size``, ``stride``, ``padding``
         (int, per-axis ints, ``(low, high)`` pairs per axis, ``'same'``,
-        ``'valid'``), ``dilation``, ``output_padding``, ``ceil_mode``,
+        ``'valid'``), ``dilation``, ``output_padding``, ``output_size`` (unpooling), ``ceil_mode``,
         ``count_include_pad``, ``scale_factor``/``size``, ``align_corners``,
         ``upscale_factor``; ``convention='torch'`` (default) or ``'tf'``
         (padding ``'same'``/``'valid'`` with TensorFlow's split; for

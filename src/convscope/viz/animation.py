@@ -11,6 +11,7 @@ import numpy as np
 
 from . import palette as pal
 from .layout import (
+    cell_text,
     footprint_items,
     format_value,
     frame_layout,
@@ -22,7 +23,7 @@ from .layout import (
 from .model import Frame, Grid, OutCell
 from .raster import gif_bytes, image, png_bytes, sheet_size, tile
 from .scene import Item, Rect, Scene, Text
-from .svg import animated_svg, grid_svg, item_svg, open_svg
+from .svg import animated_groups, grid_svg, item_svg, open_svg
 
 #: Largest PNG frame strip, in pixels (about 150 MB of RGB while it is painted).
 STRIP_PIXELS = 48_000_000
@@ -84,6 +85,24 @@ class Animation:
         if not -len(self) <= frame < len(self):
             raise ValueError(f"Animation: frame={frame} is out of range for {len(self)} frames")
         return int(frame) % len(self)
+
+    def footprint(self, frame: int) -> np.ndarray:
+        """Boolean mask over the input canvas (``input.shape``): the cells under step ``frame``'s taps.
+
+        Together with ``input.states`` (the same at every step) and
+        ``frames[frame].output`` it is the full cell state of that step.
+
+        Examples
+        --------
+        >>> from convscope.viz import animate
+        >>> animate("conv", 4, kernel_size=2, stride=2).footprint(1).astype(int)
+        array([[0, 0, 1, 1]])
+        """
+        index = self._check_frame(frame)
+        mask = np.zeros(self.input.shape, dtype=bool)
+        if index is not None:
+            mask[tuple(self.frames[index].taps.T)] = True
+        return mask
 
     def scene(self, frame: int | None = None) -> Scene:
         """The laid-out picture of ``frame`` (``None``: the complete result)."""
@@ -184,16 +203,7 @@ class Animation:
             )
             if lay.numbers and values is not None and format_value(float(values.flat[flat])):
                 first = int(np.argmax(seq > 0))
-                text = item_svg(
-                    Text(
-                        x + box.cell / 2,
-                        y + box.cell / 2 + lay.font * 0.35,
-                        format_value(float(values.flat[flat])),
-                        lay.font,
-                        pal.INK,
-                        "middle",
-                    )
-                )
+                text = item_svg(cell_text(box, x, y, format_value(float(values.flat[flat])), lay.font))
                 parts.append(
                     f'<g display="none"><animate attributeName="display" values="none;inline" '
                     f'keyTimes="0;{first / n:.6f}" dur="{total:.3f}s" calcMode="discrete" '
@@ -201,10 +211,7 @@ class Animation:
                 )
         frames = [footprint_items(self, lay, f) for f in self.frames]
         frames.append([Text(16, lay.caption_y, self.summary, 12)])
-        body = animated_svg(Scene(lay.width, lay.height, [], title=self.title), frames, seconds)
-        # keep only the animated groups of that document
-        start = body.index("<g ")
-        parts.append(body[start : -len("</svg>")])
+        parts.extend(animated_groups(frames, seconds))
         parts.append("</svg>")
         return "".join(parts)
 

@@ -16,6 +16,7 @@ KNOWN = {
     "padding",
     "dilation",
     "output_padding",
+    "output_size",
     "ceil_mode",
     "count_include_pad",
     "scale_factor",

@@ -30,8 +30,8 @@ LABEL = 10.0
 def format_value(value: float) -> str:
     """A cell's number, short: integers as such, else two decimals.
 
-    >>> format_value(3.0), format_value(-0.125), format_value(float("-inf")), format_value(float("nan"))
-    ('3', '-0.12', '-inf', '')
+    >>> format_value(3.0), format_value(-0.125), format_value(7.5), format_value(float("-inf"))
+    ('3', '-0.12', '7.5', '-inf')
     """
     if math.isnan(value):
         return ""
@@ -39,7 +39,7 @@ def format_value(value: float) -> str:
         return "-inf" if value < 0 else "inf"
     if float(value).is_integer() and abs(value) < 1e5:
         return str(int(value))
-    return f"{value:.2f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,9 @@ def _legend_rows(
     return rows
 
 
-def _cell_text(box: GridBox, x: float, y: float, text: str, font: float, fill: str = pal.INK) -> Text:
+def cell_text(box: GridBox, x: float, y: float, text: str, font: float, fill: str = pal.INK) -> Text:
+    """A number centred in a cell, in a smaller font when it would not fit."""
+    font = min(font, (box.cell - 4) / (0.62 * max(len(text), 1)))
     return Text(x + box.cell / 2, y + box.cell / 2 + font * 0.35, text, font, fill, "middle")
 
 
@@ -255,7 +257,7 @@ def static_items(anim: Animation, lay: FrameLayout) -> list[Item]:
         if lay.numbers and grid.values is not None and state is not InCell.OUTSIDE:
             text = format_value(float(grid.values[coords]))
             if text:
-                items.append(_cell_text(box, x, y, text, lay.font, pal.MUTED if state else pal.INK))
+                items.append(cell_text(box, x, y, text, lay.font, pal.MUTED if state else pal.INK))
     items += _axis_labels(box, anim.input_label)
     out = lay.out
     for _, x, y in out.cells():
@@ -284,7 +286,7 @@ def output_items(anim: Animation, lay: FrameLayout, states: np.ndarray) -> list[
         if lay.numbers and values is not None:
             text = format_value(float(values.flat[flat]))
             if text:
-                items.append(_cell_text(box, x, y, text, lay.font))
+                items.append(cell_text(box, x, y, text, lay.font))
     return items
 
 
@@ -302,7 +304,7 @@ def footprint_items(anim: Animation, lay: FrameLayout, frame: Frame) -> list[Ite
         if read >= 0 and lay.numbers and grid.values is not None:
             text = format_value(float(grid.values[tuple(coords)]))
             if text:
-                items.append(_cell_text(box, x, y, text, lay.font))
+                items.append(cell_text(box, x, y, text, lay.font))
         if frame.weights is not None and box.cell >= 26:
             weight = format_value(float(frame.weights[i]))
             items.append(

@@ -67,16 +67,17 @@ def _animation(
 # -- unpooling ------------------------------------------------------------------------------------
 def unpool(kind: str, input: Any, **params: Any) -> Animation:
     op = f"{kind}_unpool"
-    p = A.take(op, params, ("kernel_size", "stride", "padding"))
+    p = A.take(op, params, ("kernel_size", "stride", "padding", "output_size"))
     sizes = A.sizes(op, input)
     n = len(sizes)
     fop = f"{op}{n}d"
     if "kernel_size" not in p:
         raise TypeError(f"animate({op!r}): missing required argument kernel_size")
-    for name in ("kernel_size", "stride", "padding"):
+    for name in ("kernel_size", "stride", "padding", "output_size"):
         A.small(op, name, p.get(name))
+    output_size = p.get("output_size")
     plan = plan_unpool(
-        fop, n, np.zeros((1, 1, *sizes)), p["kernel_size"], p.get("stride"), p.get("padding", 0), None
+        fop, n, np.zeros((1, 1, *sizes)), p["kernel_size"], p.get("stride"), p.get("padding", 0), output_size
     )
     axes = plan.axes  # pooling windows over the output: out_size == input size
     out_sizes = tuple(a.size for a in axes)
@@ -100,10 +101,12 @@ def unpool(kind: str, input: Any, **params: Any) -> Animation:
                 f"not the input {sizes}"
             )
         x = pooled if p["values"] else None
-        out_values = getattr(F, fop)(pooled, indices, kernel, stride, pad)[0, 0] if p["values"] else None
+        out_values = (
+            getattr(F, fop)(pooled, indices, kernel, stride, pad, output_size)[0, 0] if p["values"] else None
+        )
     else:
         x = rng.integers(1, 10, size=(1, 1, *sizes)).astype(np.float64) if p["values"] else None
-        out_values = getattr(F, fop)(x, kernel, stride, pad)[0, 0] if x is not None else None
+        out_values = getattr(F, fop)(x, kernel, stride, pad, output_size)[0, 0] if x is not None else None
     targets, windows, captions = [], [], []
     for j, pos in enumerate(np.ndindex(*sizes)):
         per_axis = np.meshgrid(*[m[o] for m, o in zip(maps, pos)], indexing="ij")
@@ -274,19 +277,18 @@ def pixel_shuffle(input: Any, **params: Any) -> Animation:
         raise TypeError(f"animate({op!r}): missing required argument upscale_factor")
     r = p["upscale_factor"]
     A.small(op, "upscale_factor", r)
-    numbers = (
-        np.arange(max(int(r), 1) ** 2 * math.prod(sizes), dtype=np.float64) if isinstance(r, int) else None
-    )
-    if numbers is None or isinstance(r, bool) or r < 1:
+    if not isinstance(r, int) or isinstance(r, bool) or r < 1:
         raise ValueError(f"animate({op!r}): upscale_factor must be a positive int, got upscale_factor={r!r}")
     planes = r * r
-    out_sizes = (sizes[0] * r, sizes[1] * r)
-    check_cells(op, "upscale_factor", r, (planes * (sizes[1] + 1), *out_sizes))
+    # the r * r input planes are drawn side by side: bound them before allocating anything
+    check_cells(op, "upscale_factor", r, (planes * (sizes[1] + 1),))
     check_frames(op, "input", input, math.prod(sizes))
-    cells = numbers.reshape(1, planes, *sizes)
+    cells = np.arange(planes * math.prod(sizes), dtype=np.float64).reshape(1, planes, *sizes)
     check_pixel_shuffle(cells, r)
     # which input cell (flat over (channel, H, W)) each output cell copies, read off the operator
     source = F.pixel_shuffle(cells, r)[0, 0].astype(np.int64)
+    out_sizes = (int(source.shape[0]), int(source.shape[1]))
+    check_cells(op, "upscale_factor", r, out_sizes)
     x = out_values = None
     if p["values"]:
         x = np.random.default_rng(p["seed"]).integers(0, 10, size=(1, planes, *sizes)).astype(np.float64)
@@ -301,7 +303,7 @@ def pixel_shuffle(input: Any, **params: Any) -> Animation:
         taps = np.array([[c, *pos] for c in range(planes)])
         caption = (
             f"step {j + 1}/{math.prod(sizes)}: the {planes} channels at input {position(pos)} "
-            f"fill output block {position(tuple(q * r for q in pos))}"
+            f"fill output block {position(np.unravel_index(targets[j].min(), out_sizes))}"
         )
         frames.append(
             Frame(

@@ -206,11 +206,6 @@ def conv(input: Any, **params: Any) -> Animation:
     convention = A.convention(op, p.get("convention", "torch"))
     padding = p.get("padding", 0)
     if convention == "tf":
-        if any(s > 1 for s in stride) and any(d > 1 for d in dilation):
-            raise ValueError(
-                f"animate({op!r}): TensorFlow refuses strides > 1 together with dilations > 1, "
-                f"got stride={stride}, dilation={dilation}"
-            )
         spans = tuple(Axis(1, k, dilation=d).span for k, d in zip(kernel, dilation))
         padding = _tf_pairs(op, padding, sizes, spans, stride)
     plan = plan_conv(n, np.zeros((1, 1, *sizes)), np.zeros((1, 1, *kernel)), None, stride, padding, dilation)
@@ -354,10 +349,11 @@ def _tf_transpose_axes(
             f"animate({op!r}): with convention='tf', padding must be 'same' or 'valid', "
             f"got padding={padding!r}"
         )
-    if any(s > 1 for s in stride) and any(d > 1 for d in dilation):
+    if any(d > 1 for d in dilation):
+        # Conv2DBackpropInput on CPU: "Current CPU implementations do not yet support dilation rates"
         raise ValueError(
-            f"animate({op!r}): TensorFlow refuses strides > 1 together with dilations > 1, "
-            f"got stride={stride}, dilation={dilation}"
+            f"animate({op!r}): TensorFlow's conv_transpose refuses dilation > 1 on CPU, "
+            f"got dilation={dilation}"
         )
     n = len(sizes)
     spans = tuple(Axis(1, k, dilation=d).span for k, d in zip(kernel, dilation))

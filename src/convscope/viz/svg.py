@@ -70,25 +70,20 @@ def grid_svg(scenes: Sequence[Scene], columns: int, title: str, header: Scene | 
     return "".join(parts)
 
 
-def animated_svg(static: Scene, frames: Sequence[Sequence[Item]], seconds: float) -> str:
-    """One SVG that plays ``frames`` over ``static`` in a loop (SMIL, no script).
+def animated_groups(frames: Sequence[Sequence[Item]], seconds: float) -> list[str]:
+    """One SVG group per frame, shown from ``i / n`` to ``(i + 1) / n`` of a looping cycle (SMIL).
 
-    Frame ``i`` is a group shown from ``i / n`` to ``(i + 1) / n`` of the
-    cycle; browsers and Jupyter play it, and a viewer without SMIL shows the
-    static part.
+    Browsers and Jupyter play it without script; a viewer without SMIL shows
+    none of the groups, only what lies under them.
     """
     n = max(len(frames), 1)
     total = seconds * n
-    parts = [open_svg(static.width, static.height, static.title, static.background)]
-    parts.extend(item_svg(item) for item in static.items)
+    groups = []
     for i, items in enumerate(frames):
         begin, end = i / n, (i + 1) / n
-        parts.append(
+        groups.append(
             f'<g display="none"><animate attributeName="display" values="none;inline;none" '
             f'keyTimes="0;{begin:.6f};{end:.6f}" dur="{total:.3f}s" calcMode="discrete" '
-            f'repeatCount="indefinite"/>'
+            f'repeatCount="indefinite"/>' + "".join(item_svg(item) for item in items) + "</g>"
         )
-        parts.extend(item_svg(item) for item in items)
-        parts.append("</g>")
-    parts.append("</svg>")
-    return "".join(parts)
+    return groups
