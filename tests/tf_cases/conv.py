@@ -1,5 +1,5 @@
 """Convolution cases: ``nn.conv1d/2d/3d``, their transposes, ``conv_transpose``,
-``atrous_conv2d``, ``depthwise_conv2d`` and ``separable_conv2d``.
+``convolution``, ``atrous_conv2d``, ``depthwise_conv2d`` and ``separable_conv2d``.
 
 Sizes are small and often odd (SAME then splits its padding unevenly), with
 strides, dilations, grouped filters, explicit paddings, extra batch axes,
@@ -41,6 +41,7 @@ OPS = (
     ("depthwise_conv2d", 0.11),
     ("separable_conv2d", 0.08),
     ("atrous_conv2d", 0.09),
+    ("convolution", 0.08),
 )
 
 
@@ -144,6 +145,34 @@ def _conv(rng: np.random.Generator, name: str) -> Case:
     return Case(f"nn.{name}", arrays, options, note=note, **_tolerance(dtype))
 
 
+def _convolution(rng: np.random.Generator) -> Case:
+    """``nn.convolution``: any rank; dilated calls take TensorFlow's space-to-batch path."""
+    spatial = int(rng.integers(1, 4))
+    dtype = _dtype(rng, spatial < 3)
+    kernel = [int(rng.integers(1, 4)) for _ in range(spatial)]
+    strides, dilations = [1] * spatial, [1] * spatial
+    if rng.random() < 0.5:
+        dilations = [int(rng.integers(1, 4)) for _ in range(spatial)]
+    else:
+        strides = [int(rng.integers(1, 4)) for _ in range(spatial)]
+    if rng.random() < 0.4:
+        strides, dilations = [strides[0]] * spatial, [dilations[0]] * spatial
+    groups = int(rng.integers(2, 4)) if rng.random() < 0.25 else 1
+    depth = int(rng.integers(1, 3))
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilations)]
+    sizes = [_size(rng, s, 6 if spatial == 3 else 8) for s in spans]
+    x = _values(rng, (int(rng.integers(1, 3)), *sizes, groups * depth), dtype)
+    w = _values(rng, (*kernel, depth, groups * int(rng.integers(1, 3))), dtype)
+    options: dict[str, Any] = {"padding": _padding(rng, spatial, explicit=spatial == 2)}
+    forms = ("int", "one", "list", "full")
+    if strides != [1] * spatial or rng.random() < 0.3:
+        options["strides"] = _spatial_form(rng, strides, forms)
+    if dilations != [1] * spatial or rng.random() < 0.3:
+        options["dilations"] = _spatial_form(rng, dilations, forms)
+    note = f"convolution x{x.shape} w{w.shape} {options}"
+    return Case("nn.convolution", {"input": x, "filters": w}, options, note=note, **_tolerance(dtype))
+
+
 def _output_size(rng: np.random.Generator, accepted: range) -> int:
     """Mostly an accepted size (every one of them in turn), sometimes one just outside."""
     if len(accepted) and rng.random() < 0.8:
@@ -163,12 +192,18 @@ def _transpose(rng: np.random.Generator, name: str) -> Case:
     if rng.random() < 0.3:
         strides = [strides[0]] * spatial
     padding = _padding(rng, spatial, explicit=spatial == 2 and name == "conv2d_transpose")
-    sizes = [int(rng.integers(0, 5)) if rng.random() < 0.05 else int(rng.integers(1, 5)) for _ in range(spatial)]
+    sizes = [
+        int(rng.integers(0, 5)) if rng.random() < 0.05 else int(rng.integers(1, 5)) for _ in range(spatial)
+    ]
     outs = []
     for axis in range(spatial):
         pad = padding if isinstance(padding, str) else tuple(padding[axis + 1])
         outs.append(_output_size(rng, tf_transpose_sizes(sizes[axis], kernel[axis], strides[axis], pad)))
-    batch, in_channels, out_channels = int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    batch, in_channels, out_channels = (
+        int(rng.integers(1, 3)),
+        int(rng.integers(1, 4)),
+        int(rng.integers(1, 4)),
+    )
     y = _values(rng, (batch, *sizes, in_channels), dtype)
     w = _values(rng, (*kernel, out_channels, in_channels), dtype)
     output_shape: list[int] = [batch, *outs, out_channels]
@@ -234,14 +269,20 @@ def _break(rng: np.random.Generator, case: Case) -> Case:
     elif flaw == "format" and name != "atrous_conv2d":
         formats = {1: ["NCW", "NCHW_VECT_C"], 2: ["NCHW", "NWC"], 3: ["NCDHW", "NHWC"]}
         spatial = case.arrays[first].ndim - 2
-        spatial = {"conv1d": 1, "conv1d_transpose": 1, "conv3d": 3, "conv3d_transpose": 3}.get(name, min(spatial, 2))
+        spatial = {"conv1d": 1, "conv1d_transpose": 1, "conv3d": 3, "conv3d_transpose": 3}.get(
+            name, min(spatial, 2)
+        )
+        if name == "convolution":
+            spatial = case.arrays["filters"].ndim - 2
         case.options["data_format"] = formats[spatial][rng.integers(2)]
     elif flaw == "rank":
         case.arrays[first] = x.reshape(x.shape[0] * x.shape[1], *x.shape[2:]) if x.ndim > 3 else x[0]
     elif flaw == "dtype":
         case.arrays = {k: v.astype(np.int64) for k, v in case.arrays.items()}
     elif flaw == "channels":
-        case.arrays[first] = np.concatenate([x, x[..., :1]], axis=-1) if x.shape[-1] % 2 else x[..., :1].repeat(3, -1)
+        case.arrays[first] = (
+            np.concatenate([x, x[..., :1]], axis=-1) if x.shape[-1] % 2 else x[..., :1].repeat(3, -1)
+        )
         if name == "conv3d" or name.endswith("transpose") or "depthwise" in name or "separable" in name:
             case.arrays[first] = np.concatenate([x, x[..., :1]], axis=-1)
     elif flaw == "stride0":
@@ -276,6 +317,8 @@ def draw(rng: np.random.Generator) -> Case:
         case = _transpose(rng, name)
     elif name in ("depthwise_conv2d", "separable_conv2d"):
         case = _depthwise(rng, name)
+    elif name == "convolution":
+        case = _convolution(rng)
     else:
         case = _conv(rng, name)
     return _break(rng, case) if rng.random() < 0.16 else case
@@ -285,17 +328,228 @@ def _seed003() -> list[Case]:
     """Seed 003: all-ones 4x4 and 5x5 inputs with a 2x2 filter, and the transposes of a 2x2 input."""
     w = np.ones((2, 2, 1, 1), np.float32)
     cases = [
-        Case("nn.conv2d", {"input": np.ones((1, n, n, 1), np.float32), "filters": w},
-             {"strides": s, "padding": p}, note=f"seed 003: {n}x{n} {p} stride {s}")
-        for n in (4, 5) for p in ("SAME", "VALID") for s in (1, 2)
+        Case(
+            "nn.conv2d",
+            {"input": np.ones((1, n, n, 1), np.float32), "filters": w},
+            {"strides": s, "padding": p},
+            note=f"seed 003: {n}x{n} {p} stride {s}",
+        )
+        for n in (4, 5)
+        for p in ("SAME", "VALID")
+        for s in (1, 2)
     ]
     x = np.ones((1, 2, 2, 1), np.float32)
-    for size, stride, padding in [(2, 1, "SAME"), (3, 1, "VALID"), (4, 2, "SAME"), (4, 2, "VALID"),
-                                  (3, 2, "SAME"), (5, 2, "VALID"), (5, 2, "SAME"), (3, 2, "VALID")]:
-        cases.append(Case("nn.conv2d_transpose", {"input": x, "filters": w},
-                          {"output_shape": [1, size, size, 1], "strides": stride, "padding": padding},
-                          note=f"seed 003: 2x2 -> {size}x{size} {padding} stride {stride}"))
+    for size, stride, padding in [
+        (2, 1, "SAME"),
+        (3, 1, "VALID"),
+        (4, 2, "SAME"),
+        (4, 2, "VALID"),
+        (3, 2, "SAME"),
+        (5, 2, "VALID"),
+        (5, 2, "SAME"),
+        (3, 2, "VALID"),
+    ]:
+        cases.append(
+            Case(
+                "nn.conv2d_transpose",
+                {"input": x, "filters": w},
+                {"output_shape": [1, size, size, 1], "strides": stride, "padding": padding},
+                note=f"seed 003: 2x2 -> {size}x{size} {padding} stride {stride}",
+            )
+        )
     return cases
 
 
-FIXED: list[Case] = _seed003()
+def _quirks() -> list[Case]:
+    """TensorFlow corners a random draw seldom reaches, each checked here once."""
+    rng = np.random.default_rng(3)
+
+    def f32(*shape: int) -> np.ndarray:
+        return _values(rng, shape, np.float32)
+
+    def case(call: str, note: str, arrays: dict[str, np.ndarray], **options: Any) -> Case:
+        dtype = next(iter(arrays.values())).dtype.type
+        return Case(f"nn.{call}", arrays, options, note=f"quirk: {note}", **_tolerance(dtype))
+
+    return [
+        case(
+            "conv3d",
+            "SAME with stride above the window crops the low side",
+            {"input": f32(1, 6, 4, 3, 2), "filters": f32(1, 2, 1, 2, 2)},
+            strides=[1, 3, 2, 3, 1],
+            padding="SAME",
+        ),
+        case(
+            "conv3d",
+            "SAME, stride 4 over a 1-tap window",
+            {"input": f32(2, 7, 6, 5, 1), "filters": f32(1, 1, 2, 1, 3)},
+            strides=[1, 4, 4, 3, 1],
+            padding="SAME",
+        ),
+        case(
+            "conv3d",
+            "dilation refused only for a non-empty output",
+            {"input": f32(0, 4, 4, 4, 1), "filters": f32(2, 2, 2, 1, 1)},
+            strides=[1, 1, 1, 1, 1],
+            padding="SAME",
+            dilations=[1, 2, 2, 2, 1],
+        ),
+        case(
+            "conv1d",
+            "three-entry stride: the first steps along the inserted unit axis",
+            {"input": f32(2, 9, 2), "filters": f32(3, 2, 2)},
+            stride=[3, 2, 1],
+            padding="SAME",
+            dilations=[2, 2, 1],
+        ),
+        case(
+            "conv1d",
+            "extra batch axes",
+            {"input": f32(2, 3, 6, 1), "filters": f32(2, 1, 2)},
+            stride=1,
+            padding="VALID",
+        ),
+        case(
+            "conv2d",
+            "extra batch axes",
+            {"input": f32(2, 1, 5, 4, 2), "filters": f32(2, 3, 1, 2)},
+            strides=[1, 2],
+            padding="SAME",
+        ),
+        case(
+            "conv2d",
+            "NCHW on the CPU: an empty output is returned",
+            {"input": f32(0, 2, 5, 5), "filters": f32(2, 2, 2, 3)},
+            strides=[1, 1, 2, 2],
+            padding="SAME",
+            data_format="NCHW",
+        ),
+        case(
+            "conv2d",
+            "NCHW on the CPU: refused when not empty",
+            {"input": f32(1, 2, 5, 5), "filters": f32(2, 2, 2, 3)},
+            strides=1,
+            padding="SAME",
+            data_format="NCHW",
+        ),
+        case(
+            "conv2d",
+            "groups not dividing the output channels: fine when empty",
+            {"input": f32(1, 1, 2, 4), "filters": f32(1, 4, 2, 3)},
+            strides=3,
+            padding="VALID",
+        ),
+        case(
+            "conv2d",
+            "VALID overhang by less than a stride: empty, not refused",
+            {"input": f32(1, 3, 3, 1), "filters": f32(6, 1, 1, 1)},
+            strides=2,
+            padding="VALID",
+        ),
+        case(
+            "conv2d",
+            "int32",
+            {"input": _values(rng, (1, 5, 4, 2), np.int32), "filters": _values(rng, (3, 2, 2, 2), np.int32)},
+            strides=[2, 1],
+            padding="SAME",
+        ),
+        case(
+            "atrous_conv2d",
+            "explicit padding refused at rate 1",
+            {"value": f32(1, 5, 5, 1), "filters": f32(2, 2, 1, 1)},
+            rate=1,
+            padding=[[0, 0], [1, 0], [0, 1], [0, 0]],
+        ),
+        case(
+            "atrous_conv2d",
+            "rate 2: batch and channel pads ignored",
+            {"value": f32(2, 6, 8, 2), "filters": f32(3, 3, 2, 1)},
+            rate=2,
+            padding=[[1, 0], [0, 0], [2, 1], [3, 3]],
+        ),
+        case(
+            "depthwise_conv2d",
+            "rate [1, 2]: channel pads ignored",
+            {"input": f32(1, 5, 7, 2), "filter": f32(2, 2, 2, 2)},
+            strides=[1, 1, 1, 1],
+            padding=[[0, 0], [1, 0], [2, 1], [1, 1]],
+            dilations=[1, 2],
+        ),
+        case(
+            "depthwise_conv2d",
+            "rate 1: channel pads refused",
+            {"input": f32(1, 5, 7, 2), "filter": f32(2, 2, 2, 2)},
+            strides=[1, 1, 1, 1],
+            padding=[[0, 0], [1, 0], [2, 1], [1, 1]],
+        ),
+        case(
+            "conv2d_transpose",
+            "output_shape of the two sizes only",
+            {"input": f32(2, 2, 3, 3), "filters": f32(3, 2, 4, 3)},
+            output_shape=[4, 6],
+            strides=2,
+            padding="SAME",
+        ),
+        case(
+            "conv2d_transpose",
+            "empty input, VALID: size 1 is reachable",
+            {"input": f32(1, 0, 2, 1), "filters": f32(2, 2, 1, 1)},
+            output_shape=[1, 1, 4, 1],
+            strides=2,
+            padding="VALID",
+        ),
+        case(
+            "conv2d_transpose",
+            "explicit pads larger than the output",
+            {"input": f32(1, 2, 2, 1), "filters": f32(2, 2, 1, 1)},
+            output_shape=[1, 0, 3, 1],
+            strides=2,
+            padding=[[0, 0], [3, 2], [0, 1], [0, 0]],
+        ),
+        case(
+            "conv2d_transpose",
+            "int32",
+            {"input": _values(rng, (1, 3, 2, 2), np.int32), "filters": _values(rng, (3, 3, 1, 2), np.int32)},
+            output_shape=[1, 6, 3, 1],
+            strides=[2, 2],
+            padding="SAME",
+        ),
+        case(
+            "conv1d_transpose",
+            "three-entry strides",
+            {"input": f32(1, 3, 2), "filters": f32(3, 1, 2)},
+            output_shape=[1, 7, 1],
+            strides=[1, 2, 1],
+            padding="VALID",
+        ),
+        case(
+            "conv1d_transpose",
+            "one-entry output_shape [1]: the inserted unit axis, width 1",
+            {"input": f32(2, 1, 2), "filters": f32(1, 3, 2)},
+            output_shape=[1],
+            strides=2,
+            padding="SAME",
+        ),
+        case(
+            "conv1d_transpose",
+            "one-entry output_shape [2]: refused",
+            {"input": f32(2, 1, 2), "filters": f32(1, 3, 2)},
+            output_shape=[2],
+            strides=2,
+            padding="SAME",
+        ),
+        case(
+            "conv3d_transpose",
+            "float16",
+            {
+                "input": _values(rng, (1, 2, 3, 2, 1), np.float16),
+                "filters": _values(rng, (2, 3, 2, 2, 1), np.float16),
+            },
+            output_shape=[1, 4, 5, 2, 2],
+            strides=[2, 2, 1],
+            padding="SAME",
+        ),
+    ]
+
+
+FIXED: list[Case] = _seed003() + _quirks()

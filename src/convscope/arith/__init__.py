@@ -15,6 +15,22 @@ from .gridding import Gridding, gridding, tap_indicator
 from .matrix import conv_matrix, symbolic_conv_matrix
 from .overlap import Overlap, gradient_overlap, overlap_map, overlap_map_stack
 from .padding import same_padding
+from .port import (
+    FilterPort,
+    ResizePort,
+    TfPadding,
+    TfTranspose,
+    TorchPadding,
+    TorchTranspose,
+    filter_port,
+    port_filter,
+    tf_padding_to_torch,
+    tf_resize_to_torch,
+    tf_transpose_to_torch,
+    torch_padding_to_tf,
+    torch_resize_to_tf,
+    torch_transpose_to_tf,
+)
 from .receptive import Layer, ReceptiveField, parse_layers, receptive_field
 from .shape import OPS as SHAPE_OPS
 from .shape import TF_OPS as SHAPE_TF_OPS
@@ -30,6 +46,20 @@ from .sizes import (
 from .summary import Row, Summary, summary
 
 __all__ = [
+    "FilterPort",
+    "ResizePort",
+    "TfPadding",
+    "TfTranspose",
+    "TorchPadding",
+    "TorchTranspose",
+    "filter_port",
+    "port_filter",
+    "tf_padding_to_torch",
+    "tf_resize_to_torch",
+    "tf_transpose_to_torch",
+    "torch_padding_to_tf",
+    "torch_resize_to_tf",
+    "torch_transpose_to_tf",
     "SHAPE_OPS",
     "SHAPE_TF_OPS",
     "Alternative",

@@ -21,7 +21,7 @@ class SameConvention(enum.Enum):
     requires) with the extra cell on the high side. ``TF`` (= ONNX
     ``SAME_UPPER``) pads so the output has ``ceil(i / s)`` cells, extra cell
     high. ``SAME_LOWER`` puts the extra cell low. ``TF_EIGEN`` is what
-    TensorFlow's 3-d CPU pooling does (Eigen's volume patches): the same
+    TensorFlow's 3-d CPU pooling and ``Conv3D`` do (Eigen's volume patches): the same
     output size, but the total ``(o - 1) * s + span - i`` is not clamped at
     zero and its low half is truncated toward zero, so a window smaller than
     the stride is centred (negative padding crops).
@@ -185,30 +185,6 @@ def tf_transpose_sizes(in_size: int, span: int, stride: int, padding: str | tupl
     first = (in_size - 1) * stride + fits
     return range(max(first, 0), max(first + stride, 0))
 
-
-def tf_conv3d_same_padding(size: int, span: int, stride: int) -> tuple[int, int]:
-    """The ``(low, high)`` padding of TensorFlow 2.21's CPU ``Conv3D`` with SAME.
-
-    The CPU kernel (Eigen's cuboid convolution) pads ``(o - 1) * s + span - i``
-    in total for ``o = ceil(i / s)`` outputs, like every TensorFlow SAME, but
-    does not clamp that total at zero: when the stride exceeds the window the
-    total is negative, and half of it (C division, toward zero) crops the low
-    side. Output ``o`` then reads ``o * s - low``, not ``o * s``. (``Conv2D``
-    clamps: :func:`same_pad_total` with :attr:`SameConvention.TF`.)
-
-    Examples
-    --------
-    >>> tf_conv3d_same_padding(6, span=1, stride=3)    # total -2: start one cell in
-    (-1, -1)
-    >>> tf_conv3d_same_padding(6, span=1, stride=4)    # total -1 halves to 0
-    (0, -1)
-    >>> tf_conv3d_same_padding(5, span=2, stride=2)    # as Conv2D
-    (0, 1)
-    """
-    out = -(-size // stride)
-    total = (out - 1) * stride + span - size
-    low = -(-total // 2) if total < 0 else total // 2
-    return low, total - low
 
 
 class PadMode(enum.Enum):

@@ -160,14 +160,8 @@ def overlap_figure(result: arith.Overlap, title: str, subtitle: str) -> Figure:
     )
     ix = MARGIN + counts.shape[1] * cell + 2 * cell + 10
     items += heatmap(interior, ix, top, cell, low, high)
-    items.append(
-        Text(
-            ix,
-            top + interior.shape[0] * cell + 16,
-            f"interior period {'x'.join(map(str, result.period))}",
-            11,
-        )
-    )
+    period = f"interior period {'x'.join(map(str, result.period))}"
+    items.append(Text(ix, top + interior.shape[0] * cell + 16, period, 11))
     bottom = top + max(counts.shape[0], interior.shape[0]) * cell + 30
     verdict = (
         f"uneven (checkerboard): unevenness {result.unevenness:.2f}"
@@ -176,7 +170,7 @@ def overlap_figure(result: arith.Overlap, title: str, subtitle: str) -> Figure:
     )
     items.append(Text(MARGIN, bottom + 4, verdict, 12, pal.INK))
     items += colour_key(MARGIN, bottom + 16, low, high)
-    width = ix + interior.shape[1] * cell + MARGIN
+    width = ix + max(interior.shape[1] * cell, text_width(period, 11)) + MARGIN
     return Figure("overlap", result, result.counts, _scene(title, subtitle, items, width, bottom + 40))
 
 
