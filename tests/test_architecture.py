@@ -7,6 +7,8 @@ frontends import kernels and core; cli uses the public API only.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ ALLOWED = {
     "core": set(),
     "kernels": {"core", "config"},
     "functional": {"core", "kernels"},
-    "autodiff": {"core", "kernels", "functional"},
+    "autodiff": {"core", "kernels", "functional", "tf"},
     "nn": {"core", "functional"},
     "arith": {"core"},
     "tf": {"core", "kernels", "functional"},
@@ -146,3 +148,18 @@ def test_notebook_views_are_the_only_exception() -> None:
         assert names and all(n.startswith("convscope.viz") for n in names), source
     # the exception is for core and arith only
     assert _imports(PACKAGE / "kernels" / "conv.py", allowed) == ["convscope.viz"]
+
+
+def test_tf_pullbacks_register_without_an_import_cycle() -> None:
+    """autodiff imports tf (its pullbacks live in autodiff/tf_rules.py) and tf never imports autodiff.
+
+    So ``import convscope`` registers them, and importing ``convscope.tf`` first works too.
+    """
+    code = (
+        "import convscope.tf.nn as nn, sys; from convscope.autodiff.registry import _RULES; "
+        "assert nn.conv2d in _RULES; "
+        "assert not any(m.startswith('convscope.autodiff') for m in getattr(nn, '__dict__', {}))"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    for path in (PACKAGE / "tf").rglob("*.py"):
+        assert not [m for m in _imports(path) if m.startswith("convscope.autodiff")], path.name

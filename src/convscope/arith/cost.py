@@ -43,6 +43,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..core import (
+    INTERPOLATE_MODES,
     Axis,
     Interpolation,
     SameConvention,
@@ -75,15 +76,8 @@ _CONVS = ("conv", "conv_transpose", "deform_conv", "depthwise_separable")
 _POOLS = ("max_pool", "avg_pool")
 _ADAPTIVE = ("adaptive_avg_pool", "adaptive_max_pool")
 
-_MODES = {
-    "nearest": Interpolation.NEAREST,
-    "nearest-exact": Interpolation.NEAREST_EXACT,
-    "linear": Interpolation.LINEAR,
-    "bilinear": Interpolation.LINEAR,
-    "trilinear": Interpolation.LINEAR,
-    "bicubic": Interpolation.CUBIC,
-    "area": Interpolation.AREA,
-}
+#: interpolate's modes as the core names them (lanczos, antialiased only, is not costed)
+_MODES = {mode: kind for mode, (kind, _) in INTERPOLATE_MODES.items() if kind is not Interpolation.LANCZOS}
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,9 @@ def _tf_padding(op: str, padding: Any, n: int) -> str | Pairs:
     """``'SAME'``/``'VALID'`` (any case) or explicit pairs (spatial, or TensorFlow's full form)."""
     if isinstance(padding, str):
         if padding.upper() not in ("SAME", "VALID"):
-            raise ValueError(f"{op}: padding={padding!r} is not 'SAME', 'VALID' or explicit (low, high) pairs")
+            raise ValueError(
+                f"{op}: padding={padding!r} is not 'SAME', 'VALID' or explicit (low, high) pairs"
+            )
         return padding.upper()
     try:
         items = [tuple(int(v) for v in item) for item in padding]
@@ -88,6 +90,11 @@ def _tf_padding(op: str, padding: Any, n: int) -> str | Pairs:
             f"{op}: padding={padding!r} must hold {n} non-negative (low, high) pairs, one per spatial axis"
         )
     return tuple((p[0], p[1]) for p in items)
+
+
+def _tf_same(ndim: int) -> SameConvention:
+    """TensorFlow's SAME rule for convolutions and pooling with ``ndim`` spatial axes (CPU kernels)."""
+    return SameConvention.TF_EIGEN if ndim == 3 else SameConvention.TF
 
 
 def _spatial(op: str, name: str, value: Any, n: int) -> tuple[int, ...]:
@@ -178,13 +185,26 @@ def tf_padding_to_torch(
         raise ValueError(f"{name}: TensorFlow's pooling has no dilations, got dilations={dilations!r}")
     spans = _spans(kernel, dil)
     spec = _tf_padding(name, padding, n)
-    pairs = resolve_padding(spec, sizes, spans, step, SameConvention.TF)
+    if not isinstance(spec, str):  # TensorFlow's own refusals of explicit padding
+        if op == "avg_pool" or (op == "conv" and n != 2):
+            raise ValueError(
+                f"{name}: TensorFlow's {op.replace('conv', f'conv{n}d')} takes only 'SAME' or 'VALID', "
+                f"got padding={padding!r}"
+            )
+        if op == "max_pool" and any(max(p) >= k for p, k in zip(spec, kernel)):
+            raise ValueError(
+                f"{name}: TensorFlow's max_pool needs each explicit pad smaller than the window "
+                f"{kernel}, got padding={padding!r}"
+            )
+    # TensorFlow's 3-d CPU kernels (Eigen's volume patches, Conv3D and pooling) do not clamp SAME's
+    # total at zero: a stride beyond the window crops.
+    pairs = resolve_padding(spec, sizes, spans, step, _tf_same(n))
     if any(Axis(i, k, s, d, p).out_size < 1 for i, k, s, d, p in zip(sizes, kernel, step, dil, pairs)):
         raise ValueError(
             f"{name}: kernel_size={kernel_size!r} does not fit the padded input "
             f"(input_size={input_size!r}, padding={padding!r})"
         )
-    symmetric = all(lo == hi for lo, hi in pairs)
+    symmetric = all(lo == hi >= 0 for lo, hi in pairs)
     # PyTorch's pooling takes at most half the window as padding.
     fits = op == "conv" or all(2 * lo <= k for (lo, _), k in zip(pairs, kernel))
     string = None
@@ -198,13 +218,14 @@ def tf_padding_to_torch(
     if symmetric and fits:
         return TorchPadding(pairs, tuple(lo for lo, _ in pairs), None, value, string, options)
     pre = _fpad(pairs)
-    if op == "avg_pool":
+    if op == "avg_pool" and max(max(p) for p in pairs) > 0:
         note = (
             "no single PyTorch call: TensorFlow divides by the real cells of each window; use "
             f"avg_pool(F.pad(x, {pre})) / avg_pool(F.pad(ones_like(x), {pre})) (both padding=0)"
         )
         return TorchPadding(pairs, (0,) * n, pre, 0.0, None, {}, exact=False, note=note)
-    note = f"F.pad(x, {pre}{', value=-inf' if op == 'max_pool' else ''}) then padding=0"
+    crops = " (negative entries crop)" if min(pre) < 0 else ""
+    note = f"F.pad(x, {pre}{', value=-inf' if op == 'max_pool' else ''}) then padding=0{crops}"
     return TorchPadding(pairs, (0,) * n, pre, value, string, options, note=note)
 
 
@@ -266,8 +287,9 @@ def torch_padding_to_tf(
             for i, k, s, d, a, b in zip(sizes, kernel, step, dil, pairs, other)
         )
 
-    for spec in ("VALID", "SAME"):
-        if same_numbers(resolve_padding(spec, sizes, spans, step, SameConvention.TF)):
+    same = resolve_padding("SAME", sizes, spans, step, _tf_same(n))
+    for spec, resolved in (("VALID", ((0, 0),) * n), ("SAME", same)):
+        if same_numbers(resolved):
             return TfPadding(spec, pairs)
     return TfPadding(pairs, pairs)
 
@@ -329,6 +351,12 @@ def tf_transpose_to_torch(
     Returns
     -------
     TorchTranspose
+
+    Notes
+    -----
+    TensorFlow's CPU kernels refuse ``dilations > 1`` for transposed
+    convolutions (its GPU kernels accept them); the port follows TensorFlow's
+    definition, the input gradient of the dilated convolution, for any dilation.
 
     Raises
     ------
@@ -392,16 +420,19 @@ class TfTranspose:
     output_size : tuple of int
         The spatial ``output_shape`` (batch and channels go around it).
     padding : 'SAME', 'VALID' or tuple of (low, high)
-        A string when it gives the same numbers; explicit pairs otherwise
-        (TensorFlow takes explicit pairs for 1-d and 2-d transposed
-        convolutions, not for ``conv3d_transpose``).
+        A string when it gives the same numbers; explicit pairs otherwise.
     pairs : tuple of (low, high)
         The padding of TensorFlow's forward convolution (explicit or resolved).
+    note : str
+        Set when TensorFlow cannot take the answer: explicit pairs are
+        accepted by ``conv2d_transpose`` only, not ``conv1d_transpose`` or
+        ``conv3d_transpose``.
     """
 
     output_size: tuple[int, ...]
     padding: str | Pairs
     pairs: Pairs
+    note: str = ""
 
     def explicit(self) -> list[list[int]]:
         """The pairs in TensorFlow's full NHWC form ``[[0, 0], [lo, hi], ..., [0, 0]]``."""
@@ -464,7 +495,13 @@ def torch_transpose_to_tf(
             for i, o, span, s, r, p in zip(sizes, outs, spans, step, resolved, pads)
         ):
             return TfTranspose(outs, spec, resolved)
-    return TfTranspose(outs, tuple(pairs), tuple(pairs))
+    note = (
+        ""
+        if n == 2
+        else f"tf.nn.conv{n}d_transpose takes only 'SAME' or 'VALID'; explicit padding needs "
+        + ("conv2d_transpose on a unit-height input" if n == 1 else "'VALID' and a crop of the low side")
+    )
+    return TfTranspose(outs, tuple(pairs), tuple(pairs), note)
 
 
 # -- 3. filter layouts ---------------------------------------------------------
@@ -536,7 +573,9 @@ def filter_port(
     name = "filter_port"
     dims = tuple(int(v) for v in shape)
     if not 3 <= len(dims) <= 5 or min(dims) < 1:
-        raise ValueError(f"{name}: shape={tuple(shape)!r} must be 3 to 5 positive sizes (1 to 3 spatial axes)")
+        raise ValueError(
+            f"{name}: shape={tuple(shape)!r} must be 3 to 5 positive sizes (1 to 3 spatial axes)"
+        )
     if kind not in ("conv", "conv_transpose", "depthwise") or source not in ("tf", "torch"):
         raise ValueError(f"{name}: kind={kind!r} / source={source!r} is not a known layout")
     n = len(dims) - 2
@@ -622,7 +661,12 @@ _NO_TORCH = "PyTorch's interpolate has no such kernel"
 
 #: (method, antialias) of tf.image.resize -> its port.
 _V2: dict[tuple[str, bool], tuple[dict[str, Any] | None, bool, str, str]] = {
-    ("bilinear", False): (_torch("bilinear", False), True, "", "both map output x to (x + 0.5) * in/out - 0.5"),
+    ("bilinear", False): (
+        _torch("bilinear", False),
+        True,
+        "",
+        "both map output x to (x + 0.5) * in/out - 0.5",
+    ),
     ("bilinear", True): (
         _torch("bilinear", False, True),
         True,
@@ -668,7 +712,12 @@ _V1: dict[tuple[str, bool, bool], tuple[dict[str, Any] | None, bool, str, str]] 
         "TensorFlow's legacy mapping x * in/out (no half-pixel shift, not corner-aligned) is not in PyTorch",
     ),
     ("nearest", False, False): (_torch("nearest"), True, "", "both take input floor(x * in/out)"),
-    ("nearest", False, True): (_torch("nearest-exact"), True, "", "both take input floor((x + 0.5) * in/out)"),
+    ("nearest", False, True): (
+        _torch("nearest-exact"),
+        True,
+        "",
+        "both take input floor((x + 0.5) * in/out)",
+    ),
     ("nearest", True, False): (
         None,
         False,
@@ -693,8 +742,18 @@ _V1: dict[tuple[str, bool, bool], tuple[dict[str, Any] | None, bool, str, str]] 
         "",
         "TensorFlow uses Keys' a = -0.5 with out-of-range taps dropped; PyTorch a = -0.75",
     ),
-    ("area", False, False): (_torch("area"), False, "every input size is a multiple of the output size", _AREA_NOTE),
-    ("area", True, False): (None, False, "", "TensorFlow's align_corners area scale (in-1)/(out-1) is not in PyTorch"),
+    ("area", False, False): (
+        _torch("area"),
+        False,
+        "every input size is a multiple of the output size",
+        _AREA_NOTE,
+    ),
+    ("area", True, False): (
+        None,
+        False,
+        "",
+        "TensorFlow's align_corners area scale (in-1)/(out-1) is not in PyTorch",
+    ),
 }
 
 

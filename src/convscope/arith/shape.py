@@ -22,25 +22,26 @@ TensorFlow's transposed convolution. Refusals are the operators' own
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numpy as np
-
 from ..core import (
     Axis,
     SameConvention,
+    adaptive_output_sizes,
+    interpolate_sizes,
+    pixel_shuffle_factor,
+    pixel_unshuffle_factor,
     same_pad_total,
-    scaled_size,
     split_same,
     tf_transpose_sizes,
     tf_window_size,
+    unpool_output_sizes,
 )
+from ..core.window import is_int as _is_int
 from .sizes import (
     _conv_axes,
-    _is_int,
     _pairs,
     _per_axis,
     _pool_axes,
@@ -116,19 +117,6 @@ _PARAMS: dict[str, dict[str, Any]] = {
 OPS: tuple[str, ...] = tuple(_PARAMS)
 #: The operators with a TensorFlow convention.
 TF_OPS: tuple[str, ...] = ("conv", "conv_transpose", "max_pool", "avg_pool")
-
-#: interpolate's modes and the number of spatial axes each takes (None: 1, 2 or 3), as torch.
-_MODES: dict[str, int | None] = {
-    "nearest": None,
-    "nearest-exact": None,
-    "area": None,
-    "linear": 1,
-    "bilinear": 2,
-    "trilinear": 3,
-    "bicubic": 2,
-    "lanczos": 2,
-}
-_INTERPOLATING = ("linear", "bilinear", "trilinear", "bicubic", "lanczos")
 
 
 @dataclass(frozen=True)
@@ -428,33 +416,14 @@ def _unpool(op: str, sizes: tuple[int, ...], p: dict[str, Any]) -> ShapeReport:
     kernel = _per_axis(op, "kernel_size", p["kernel_size"], n, 1)
     stride = kernel if p["stride"] is None else _per_axis(op, "stride", p["stride"], n, 1)
     pad = _per_axis(op, "padding", p["padding"], n, 0)
-    default = [Axis.transposed(i, k, s, (q, q)) for i, k, s, q in zip(sizes, kernel, stride, pad)]
     wanted = p["output_size"]
-    if wanted is None:
-        outs = [a.size for a in default]
-    else:
-        items = list(wanted) if isinstance(wanted, Sequence) and not isinstance(wanted, str) else None
-        if items is None or len(items) not in (n, n + 2) or not all(_is_int(v) for v in items):
-            raise ValueError(
-                f"{op}: output_size should be a sequence of {n} or {n + 2} ints, got output_size={wanted!r}"
-            )
-        outs = [int(v) for v in items[-n:]]
-        for axis, (want, ax, s) in enumerate(zip(outs, default, stride)):
-            if not ax.size - s < want < ax.size + s:
-                raise ValueError(
-                    f"{op}: invalid output_size {tuple(outs)} (dim {axis} must be between "
-                    f"{ax.size - s} and {ax.size + s}, exclusive)"
-                )
-    if any(o < 0 for o in outs):
-        raise ValueError(f"{op}: the output size {tuple(outs)} must be non-negative")
+    default, outs = unpool_output_sizes(op, sizes, kernel, stride, pad, wanted)
     records = []
-    for name, i, k, s, q, ax, o in zip(_names(n), sizes, kernel, stride, pad, default, outs):
-        extra = "" if o == ax.size else f" {'+' if o > ax.size else '-'} {abs(o - ax.size)}"
+    for name, i, k, s, q, base, o in zip(_names(n), sizes, kernel, stride, pad, default, outs):
+        extra = "" if o == base else f" {'+' if o > base else '-'} {abs(o - base)}"
         formula = f"{name}_out = ({i}-1)*{s} - 2*{q} + {k}{extra} = {o}"
-        alts = tuple(
-            Alternative(size, size - ax.size, (q, q)) for size in range(max(ax.size - s + 1, 0), ax.size + s)
-        )
-        records.append(AxisShape(name, i, o, formula, k, s, None, (q, q), o - ax.size, alternatives=alts))
+        alts = tuple(Alternative(size, size - base, (q, q)) for size in range(max(base - s + 1, 0), base + s))
+        records.append(AxisShape(name, i, o, formula, k, s, None, (q, q), o - base, alternatives=alts))
     notes = [
         "unpooling has the geometry of a transposed convolution; output_size may move each size by "
         "less than one stride"
@@ -467,70 +436,18 @@ def _unpool(op: str, sizes: tuple[int, ...], p: dict[str, Any]) -> ShapeReport:
 def _interpolate(op: str, sizes: tuple[int, ...], p: dict[str, Any]) -> ShapeReport:
     mode, size, factor = p["mode"], p["size"], p["scale_factor"]
     align, recompute, antialias = p["align_corners"], p["recompute_scale_factor"], p["antialias"]
-    if mode not in _MODES:
-        raise ValueError(f"{op}: unknown mode={mode!r}; expected one of {', '.join(map(repr, _MODES))}")
-    _check_ndim(op, sizes, (1, 2, 3))
-    n = len(sizes)
-    if _MODES[mode] is not None and n != _MODES[mode]:
-        raise ValueError(f"{op}: mode={mode!r} needs {_MODES[mode]} spatial axes, got input {sizes}")
-    if mode not in _INTERPOLATING and align is not None:
-        raise ValueError(
-            f"{op}: align_corners={align!r} can only be set with the interpolating modes "
-            f"linear | bilinear | bicubic | trilinear, not mode={mode!r}"
-        )
-    if (size is None) == (factor is None):
-        raise ValueError(
-            f"{op}: exactly one of size and scale_factor must be given, got size={size!r} "
-            f"and scale_factor={factor!r}"
-        )
-    if recompute and size is not None:
-        raise ValueError(
-            f"{op}: recompute_scale_factor=True is not meaningful with an explicit size={size!r}"
-        )
     _flag(op, "antialias", antialias)
-    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and n == 2):
-        raise ValueError(
-            f"{op}: antialias=True is restricted to the bilinear, bicubic and lanczos modes on 2 spatial "
-            f"axes, got mode={mode!r} and input {sizes}"
-        )
-    if mode == "lanczos" and (align or not antialias):
-        raise ValueError(
-            f"{op}: mode='lanczos' needs antialias=True and align_corners False or None, "
-            f"got antialias={antialias!r} and align_corners={align!r}"
-        )
-    names = _names(n)
-    given = size if size is not None else factor
-    per_axis = list(given) if isinstance(given, (list, tuple)) else [given] * n
-    which = "size" if size is not None else "scale_factor"
-    if len(per_axis) != n:
-        raise ValueError(
-            f"{op}: {which} must have one entry per spatial dimension of the input (spatial size {sizes}), "
-            f"got {which}={given!r}"
-        )
-    scales: list[float | None] = [None] * n
-    if size is not None:
-        if not all(_is_int(v) for v in per_axis):
-            raise TypeError(f"{op}: size must be an int or a tuple of ints, got size={size!r}")
-        outs = [int(v) for v in per_axis]
+    call = interpolate_sizes(sizes, size, factor, mode, align, recompute, antialias)
+    names = _names(len(sizes))
+    outs = call.out_sizes
+    if call.scale_factors is None:
         formulas = [f"{name}_out = size = {o}" for name, o in zip(names, outs)]
     else:
-        numbers = (int, float, np.integer, np.floating)
-        if not all(isinstance(f, numbers) and not isinstance(f, (bool, np.bool_)) for f in per_axis):
-            raise TypeError(f"{op}: scale_factor must be a number or tuple of numbers, got {factor!r}")
-        floats = [float(f) for f in per_axis]
-        if not all(math.isfinite(f) for f in floats):
-            raise ValueError(f"{op}: scale_factor must be finite, got scale_factor={factor!r}")
-        outs = [scaled_size(i, f) for i, f in zip(sizes, floats)]
-        scales = list(floats)
         formulas = [
-            f"{name}_out = floor({i} * {f:g}) = {o}" for name, i, f, o in zip(names, sizes, floats, outs)
+            f"{name}_out = floor({i} * {f:g}) = {o}"
+            for name, i, f, o in zip(names, sizes, call.scale_factors, outs)
         ]
-    smallest = 0 if mode == "area" else 1  # area is adaptive average pooling, which may empty an axis
-    if any(o < smallest for o in outs):
-        raise ValueError(
-            f"{op}: input and output sizes must be greater than 0, got input spatial size {sizes} "
-            f"and output size {tuple(outs)}"
-        )
+    scales = call.scale_factors or (None,) * len(sizes)
     notes = [_coordinates_note(mode, align, recompute, size is not None)]
     records = [
         AxisShape(name, i, o, f, scale_factor=s)
@@ -561,12 +478,7 @@ def _coordinates_note(mode: str, align: bool | None, recompute: bool | None, siz
 def _adaptive(op: str, sizes: tuple[int, ...], p: dict[str, Any]) -> ShapeReport:
     _check_ndim(op, sizes, (1, 2, 3))
     n = len(sizes)
-    wanted = p["output_size"]
-    if isinstance(wanted, Sequence) and not isinstance(wanted, str):
-        if len(wanted) != n:
-            raise ValueError(f"{op}: output_size must have {n} elements, got output_size={tuple(wanted)}")
-        wanted = [i if o is None else o for o, i in zip(wanted, sizes)]  # None keeps that axis
-    outs = _per_axis(op, "output_size", wanted, n, 0)
+    outs = adaptive_output_sizes(op, sizes, p["output_size"])
     records = [
         AxisShape(name, i, o, f"{name}_out = output_size = {o}") for name, i, o in zip(_names(n), sizes, outs)
     ]
@@ -579,16 +491,15 @@ def _adaptive(op: str, sizes: tuple[int, ...], p: dict[str, Any]) -> ShapeReport
 def _pixel(op: str, sizes: tuple[int, ...], p: dict[str, Any]) -> ShapeReport:
     _check_ndim(op, sizes, (2,))
     name = "upscale_factor" if op == "pixel_shuffle" else "downscale_factor"
-    r = p[name]
-    if not _is_int(r) or r <= 0:
-        raise ValueError(f"{op}: {name} must be a positive int, got {name}={r!r}")
     channels = p["in_channels"]
     if channels is not None and (not _is_int(channels) or channels < 1):
         raise ValueError(f"{op}: in_channels must be a positive int, got in_channels={channels!r}")
+    if op == "pixel_shuffle":
+        r = pixel_shuffle_factor(p[name], channels)
+    else:
+        r = pixel_unshuffle_factor(p[name], *sizes)
     records = []
     if op == "pixel_shuffle":
-        if channels is not None and channels % (r * r):
-            raise ValueError(f"{op}: in_channels={channels} must be divisible by upscale_factor**2={r * r}")
         # sub-pixel convolution: a stride-r transposed window of r taps, which tiles without overlap
         for axis_name, i in zip(_names(2), sizes):
             o = Axis.transposed(i, r, r).size
@@ -596,10 +507,6 @@ def _pixel(op: str, sizes: tuple[int, ...], p: dict[str, Any]) -> ShapeReport:
         pair = None if channels is None else (channels, channels // (r * r))
         note = f"channel c*{r * r} + i*{r} + j at (h, w) moves to (h*{r} + i, w*{r} + j) of channel c"
     else:
-        if any(i % r for i in sizes):
-            raise ValueError(
-                f"{op}: height {sizes[0]} and width {sizes[1]} must be divisible by downscale_factor={r}"
-            )
         for axis_name, i in zip(_names(2), sizes):
             o = Axis(i, r, r).out_size  # r x r blocks, stride r
             records.append(AxisShape(axis_name, i, o, f"{axis_name}_out = {i} / {r} = {o}", r, r, 1, (0, 0)))

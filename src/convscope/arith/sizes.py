@@ -20,9 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, overload
 
-import numpy as np
-
 from ..core import Axis, SameConvention, pool_window_axes, resolve_padding
+from ..core.window import is_int as _is_int
 
 __all__ = [
     "conv_output_size",
@@ -37,10 +36,6 @@ IntOrSeq = int | Sequence[int]
 
 
 # -- argument normalisation ---------------------------------------------------
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
 def _sizes(op: str, input_size: Any) -> tuple[tuple[int, ...], bool]:
     """``(sizes, scalar)``: per-axis input sizes and whether ``input_size`` was one int."""
     if _is_int(input_size):

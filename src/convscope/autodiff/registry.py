@@ -39,7 +39,7 @@ def vjp(function: Callable[..., Any], *primals: Any, **params: Any) -> tuple[np.
     Parameters
     ----------
     function
-        A differentiable operator of :mod:`convscope.functional`.
+        A differentiable operator of :mod:`convscope.functional` or :mod:`convscope.tf`.
     *primals
         The array arguments to differentiate with respect to, in the
         operator's order (``input, weight[, bias]`` for convolutions; the

@@ -931,12 +931,15 @@ class _Command:
     render: Callable[[Result], list[Block]]
 
 
+def _layers_argument(p: argparse.ArgumentParser, grammar: str) -> None:
+    """The optional LAYERS text of rf and summary; ``grammar`` is its help."""
+    p.add_argument("layers", nargs="?", metavar="LAYERS", help=grammar)
+
+
 def _rf_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "layers",
-        nargs="?",
-        metavar="LAYERS",
-        help="layers as text, e.g. 'conv k3 s2; pool k2; conv k3 d2 p1,0' (kinds conv, pool, "
+    _layers_argument(
+        p,
+        "layers as text, e.g. 'conv k3 s2; pool k2; conv k3 d2 p1,0' (kinds conv, pool, "
         "maxpool, avgpool, transpose, convt, deconv; k kernel, s stride, p padding, d dilation)",
     )
     p.add_argument(
@@ -1014,11 +1017,9 @@ def _cost_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _summary_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "layers",
-        nargs="?",
-        metavar="LAYERS",
-        help="layers as text, e.g. 'conv k3 s2 c64; bn; relu; pool k2; convt k2 s2 c32': rf's grammar "
+    _layers_argument(
+        p,
+        "layers as text, e.g. 'conv k3 s2 c64; bn; relu; pool k2; convt k2 s2 c32': rf's grammar "
         "(k s p d) plus c<out channels> for conv and convt, and the words bn, relu, avgpool",
     )
     p.add_argument(

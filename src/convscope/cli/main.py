@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from .analysis import add_analysis_commands
+from .port import add_port_command
 from .visual import add_visual_commands
 
 
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_analysis_commands(commands)  # shape, rf, overlap, gridding, matrix, cost, summary (cli/analysis.py)
     add_visual_commands(commands)  # animate, figure, serve (cli/visual.py)
+    add_port_command(commands)  # port: a layer in the other framework (cli/port.py)
     return parser
 
 

@@ -317,6 +317,72 @@ def _separable_parameters() -> Stop:
     return stop
 
 
+def _tf_padding_and_transpose() -> Stop:
+    stop = Stop("003", "TensorFlow SAME/VALID conv2d and conv2d_transpose output_shape, ported to PyTorch")
+    from convscope import arith
+    from convscope import tf as ctf
+    from convscope.core import tf_transpose_sizes
+
+    ones = np.ones
+    stop.say("all-ones inputs, 2x2 all-ones filters; TensorFlow pads (low, high) = (top/left, bottom/right)")
+    convs: list[tuple[int, Any, int]] = [(4, "SAME", 1), (4, "VALID", 1), (4, "SAME", 2), (4, "VALID", 2)]
+    convs += [(5, "SAME", 2), (5, "VALID", 2)]
+    for size, padding, stride in convs:
+        out = ctf.nn.conv2d(ones((1, size, size, 1)), ones((2, 2, 1, 1)), stride, padding)[0, :, :, 0]
+        port = arith.tf_padding_to_torch((size, size), 2, stride, padding)
+        x = ones((1, 1, size, size))
+        if port.pre_pad is not None:
+            x = F.pad(x, port.pre_pad)
+        torch_way = F.conv2d(x, ones((1, 1, 2, 2)), stride=stride, padding=port.padding)[0, 0]
+        call = f"F.pad{port.pre_pad} + " if port.pre_pad else ""
+        odd = " (the odd cell goes bottom/right)" if port.pre_pad else ""
+        stop.say(
+            f"tf.nn.conv2d {size}x{size}, strides={stride}, padding={padding!r} -> "
+            f"{out.shape[0]}x{out.shape[1]}; pads {port.pairs[0]} per axis{odd}; "
+            f"PyTorch: {call}conv2d(padding={port.padding[0]}) equal: {np.array_equal(out, torch_way)}"
+        )
+        stop.say(_matrix(out))
+        key = f"conv2d {size}x{size} {padding} s{stride}"
+        stop.facts[key] = {"output": out.tolist(), "pads": port.pairs[0]}
+    stop.say("conv2d_transpose of a 2x2 input of ones with a 2x2 filter of ones (the gradient of conv2d):")
+    transposes: list[tuple[int, int, Any]] = [(2, 1, "SAME"), (3, 1, "VALID")]
+    transposes += [(4, 2, "SAME"), (4, 2, "VALID")]
+    for output, stride, padding in transposes:
+        accepted = list(tf_transpose_sizes(2, span=2, stride=stride, padding=padding))
+        shapes = {}
+        x, w = ones((1, 2, 2, 1)), ones((2, 2, 1, 1))
+        for o in accepted:
+            shapes[o] = ctf.nn.conv2d_transpose(x, w, [1, o, o, 1], stride, padding)[0, :, :, 0]
+        t = arith.tf_transpose_to_torch((2, 2), 2, (output, output), stride, padding)
+        torch_way = F.conv_transpose2d(
+            ones((1, 1, 2, 2)), ones((1, 1, 2, 2)), None, stride, t.padding, t.output_padding
+        )
+        if t.post_pad is not None:
+            torch_way = F.pad(torch_way, t.post_pad)
+        crop = f", then F.pad{t.post_pad} crops {t.crop[0]}" if t.post_pad else ""
+        stop.say(
+            f"output_shape=[1, {output}, {output}, 1], strides={stride}, padding={padding!r}: TensorFlow "
+            f"accepts output sizes {accepted}; pads of the forward conv {t.pairs[0]}; PyTorch: "
+            f"conv_transpose2d(padding={t.padding[0]}, output_padding={t.output_padding[0]}){crop}, "
+            f"equal: {np.array_equal(shapes[output], torch_way[0, 0])}"
+        )
+        stop.say(_matrix(shapes[output]))
+        for o, out in shapes.items():
+            if o != output:
+                stop.say(f"  also accepted, output_shape=[1, {o}, {o}, 1]:")
+                stop.say(_matrix(out))
+        stop.facts[f"conv2d_transpose {output}x{output} {padding} s{stride}"] = {
+            "accepted": accepted,
+            "outputs": {str(o): out.tolist() for o, out in shapes.items()},
+            "pads": t.pairs[0],
+        }
+    stop.say(
+        "SAME with stride 2 also accepts 3x3 (the last row/column cropped) and VALID also 5x5 (a zero row "
+        "and column added): output_shape picks among the sizes a stride-2 conv maps back onto 2x2"
+    )
+    return stop
+
+
 STOPS: list[Callable[[], Stop]] = [
     _conv_shapes,
     _transposed_shapes,
@@ -329,6 +395,7 @@ STOPS: list[Callable[[], Stop]] = [
     _three_upsamplers,
     _aspp_and_hdc,
     _separable_parameters,
+    _tf_padding_and_transpose,
 ]
 
 

@@ -17,21 +17,34 @@ from .padding import (
     tf_transpose_sizes,
 )
 from .resample import Interpolation, Taps, adaptive_taps, interpolation_taps, scaled_size
-from .window import pool_window_axes, tf_window_size
+from .resample_rules import (
+    INTERPOLATE_MODES,
+    InterpolateSizes,
+    interpolate_sizes,
+    pixel_shuffle_factor,
+    pixel_unshuffle_factor,
+)
+from .window import adaptive_output_sizes, pool_window_axes, tf_window_size, unpool_output_sizes
 
 __all__ = [
+    "INTERPOLATE_MODES",
     "Axis",
     "ConvGeometry",
+    "InterpolateSizes",
     "Interpolation",
     "PadMode",
     "Phase",
     "SameConvention",
     "Taps",
+    "adaptive_output_sizes",
     "adaptive_taps",
     "conv_geometry",
     "conv_transpose_geometry",
     "hdc_distances",
+    "interpolate_sizes",
     "interpolation_taps",
+    "pixel_shuffle_factor",
+    "pixel_unshuffle_factor",
     "pool_window_axes",
     "resolve_padding",
     "same_pad_total",
@@ -41,4 +54,5 @@ __all__ = [
     "split_same",
     "tf_transpose_sizes",
     "tf_window_size",
+    "unpool_output_sizes",
 ]

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..core import Axis, pool_window_axes
+from ..core import Axis, adaptive_output_sizes, pool_window_axes
 from ..core.resample import adaptive_taps
 from ..kernels import window
 from ._args import as_array, batched, int_tuple, non_negative, positive
@@ -425,13 +425,7 @@ def plan_adaptive(op: str, spatial: int, input: Any, output_size: Any) -> Adapti
     """Check an adaptive pooling call; ``None`` in ``output_size`` keeps that input size."""
     x, unbatched = pool_input(op, input, spatial)
     sizes = x.shape[2:]
-    if isinstance(output_size, Sequence) and not isinstance(output_size, str):
-        if len(output_size) != spatial:
-            raise ValueError(
-                f"{op}: output_size must have {spatial} elements, got output_size={tuple(output_size)}"
-            )
-        output_size = [n if o is None else o for o, n in zip(output_size, sizes)]
-    out = non_negative(int_tuple(output_size, spatial, "output_size", op), "output_size", op)
+    out = adaptive_output_sizes(op, sizes, output_size)
     return AdaptivePlan(op, x, [adaptive_taps(n, o).index for n, o in zip(sizes, out)], unbatched)
 
 

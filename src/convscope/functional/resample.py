@@ -7,7 +7,6 @@ Every ``interpolate`` mode is one table of taps per axis
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,21 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.resample import Interpolation, Taps, interpolation_taps, scaled_size
+from ..core.resample import Interpolation, Taps, interpolation_taps
+from ..core.resample_rules import interpolate_sizes, pixel_shuffle_factor, pixel_unshuffle_factor
 from ..kernels import resample as resample_kernel
 from ._args import as_array
-
-#: interpolate's modes: the per-axis kernel and the input rank each takes (None: any of 3, 4, 5).
-_MODES: dict[str, tuple[Interpolation, int | None]] = {
-    "nearest": (Interpolation.NEAREST, None),
-    "nearest-exact": (Interpolation.NEAREST_EXACT, None),
-    "area": (Interpolation.AREA, None),
-    "linear": (Interpolation.LINEAR, 3),
-    "bilinear": (Interpolation.LINEAR, 4),
-    "trilinear": (Interpolation.LINEAR, 5),
-    "bicubic": (Interpolation.CUBIC, 4),
-    "lanczos": (Interpolation.LANCZOS, 4),
-}
 
 
 @dataclass(frozen=True)
@@ -44,21 +32,6 @@ class ResamplePlan:
         return np.dtype(np.float32) if self.x.dtype == np.float16 else self.x.dtype
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _per_axis(value: Any, name: str, dim: int, sizes: Sequence[int]) -> list[Any]:
-    if isinstance(value, (list, tuple)):
-        if len(value) != dim:
-            raise ValueError(
-                f"interpolate: {name} must have one entry per spatial dimension of the input "
-                f"(spatial size {tuple(sizes)}), got {name}={value!r}"
-            )
-        return list(value)
-    return [value] * dim
-
-
 def plan_interpolate(
     input: Any,
     size: Any = None,
@@ -70,74 +43,17 @@ def plan_interpolate(
 ) -> ResamplePlan:
     op = "interpolate"
     x = as_array(input, "input", op)
-    if mode not in _MODES:
-        raise ValueError(f"{op}: unknown mode={mode!r}; expected one of {', '.join(map(repr, _MODES))}")
-    kind, rank = _MODES[mode]
-    interpolating = kind in (Interpolation.LINEAR, Interpolation.CUBIC, Interpolation.LANCZOS)
-    if not interpolating and align_corners is not None:
-        raise ValueError(
-            f"{op}: align_corners={align_corners!r} can only be set with the interpolating modes "
-            f"linear | bilinear | bicubic | trilinear, not mode={mode!r}"
-        )
-    corners = bool(align_corners)
-    if x.ndim not in (3, 4, 5) or (rank is not None and x.ndim != rank):
-        wanted = f"{rank}-d" if rank is not None else "3-d, 4-d or 5-d"
-        raise ValueError(
-            f"{op}: mode={mode!r} needs {wanted} input (N, C, spatial...), got input of shape {x.shape}"
-        )
-    dim = x.ndim - 2
-    sizes = x.shape[2:]
-    if (size is None) == (scale_factor is None):
-        raise ValueError(
-            f"{op}: exactly one of size and scale_factor must be given, got size={size!r} "
-            f"and scale_factor={scale_factor!r}"
-        )
-    if recompute_scale_factor and size is not None:
-        raise ValueError(
-            f"{op}: recompute_scale_factor=True is not meaningful with an explicit size={size!r}"
-        )
-    if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and x.ndim == 4):
-        raise ValueError(
-            f"{op}: antialias=True is restricted to the bilinear, bicubic and lanczos modes on 4-d input, "
-            f"got mode={mode!r} and input of shape {x.shape}"
-        )
-    if kind is Interpolation.LANCZOS and (corners or not antialias):
-        raise ValueError(
-            f"{op}: mode='lanczos' needs antialias=True and align_corners False or None, "
-            f"got antialias={antialias!r} and align_corners={align_corners!r}"
-        )
-    scales: list[float | None]
-    if size is not None:
-        out = _per_axis(size, "size", dim, sizes)
-        if not all(_is_int(o) for o in out):
-            raise TypeError(f"{op}: size must be an int or a tuple of ints, got size={size!r}")
-        out = [int(o) for o in out]
-        scales = [None] * dim
-    else:
-        factors = _per_axis(scale_factor, "scale_factor", dim, sizes)
-        numbers = (int, float, np.integer, np.floating)
-        if not all(isinstance(f, numbers) and not isinstance(f, bool) for f in factors):
-            raise TypeError(f"{op}: scale_factor must be a number or tuple of numbers, got {scale_factor!r}")
-        given = [float(f) for f in factors]
-        if not all(math.isfinite(f) for f in given):
-            raise ValueError(f"{op}: scale_factor must be finite, got scale_factor={scale_factor!r}")
-        out = [scaled_size(n, f) for n, f in zip(sizes, given)]
-        use_given = not recompute_scale_factor and kind is not Interpolation.AREA
-        scales = list(given) if use_given else [None] * dim
-    smallest = 0 if kind is Interpolation.AREA else 1  # area is adaptive pooling, which may empty an axis
-    if any(n <= 0 for n in sizes) or any(o < smallest for o in out):
-        raise ValueError(
-            f"{op}: input and output sizes must be greater than 0, got input spatial size "
-            f"{tuple(sizes)} and output size {tuple(out)}"
-        )
-    if x.dtype.kind != "f" and kind not in (Interpolation.NEAREST, Interpolation.NEAREST_EXACT):
+    call = interpolate_sizes(
+        x.shape[2:], size, scale_factor, mode, align_corners, recompute_scale_factor, antialias, x.shape
+    )
+    if x.dtype.kind != "f" and call.kind not in (Interpolation.NEAREST, Interpolation.NEAREST_EXACT):
         raise TypeError(f"{op}: mode={mode!r} needs floating point input, got {x.dtype}")
     single = x.dtype != np.float64
     # torch's 2-d nearest forward special-cases x1 and x2 sizes; its 1-d and 3-d forwards do not
-    shortcuts = dim == 2
+    shortcuts = len(call.out_sizes) == 2
     taps = tuple(
-        interpolation_taps(kind, n, o, corners, s, antialias, single, shortcuts)
-        for n, o, s in zip(sizes, out, scales)
+        interpolation_taps(call.kind, n, o, call.align_corners, s, antialias, single, shortcuts)
+        for n, o, s in zip(x.shape[2:], call.out_sizes, call.coordinate_scales)
     )
     return ResamplePlan(x, taps)
 
@@ -267,13 +183,11 @@ def upsample_bilinear(
 # -- sub-pixel convolution ------------------------------------------------------------
 
 
-def _shuffle_input(op: str, input: Any, factor: Any, name: str) -> tuple[np.ndarray, int]:
+def _shuffle_input(op: str, input: Any) -> np.ndarray:
     x = as_array(input, "input", op)
-    if not _is_int(factor) or factor <= 0:
-        raise ValueError(f"{op}: {name} must be a positive int, got {name}={factor!r}")
     if x.ndim < 3:
         raise ValueError(f"{op}: input must have at least 3 dimensions (..., C, H, W), got shape {x.shape}")
-    return x, int(factor)
+    return x
 
 
 def shuffle(x: np.ndarray, r: int) -> np.ndarray:
@@ -302,23 +216,13 @@ def unshuffle(x: np.ndarray, r: int) -> np.ndarray:
 
 
 def check_pixel_shuffle(input: Any, upscale_factor: Any) -> tuple[np.ndarray, int]:
-    x, r = _shuffle_input("pixel_shuffle", input, upscale_factor, "upscale_factor")
-    if x.shape[-3] % (r * r):
-        raise ValueError(
-            f"pixel_shuffle: the channel dimension input.shape[-3]={x.shape[-3]} must be divisible "
-            f"by upscale_factor**2={r * r}"
-        )
-    return x, r
+    x = _shuffle_input("pixel_shuffle", input)
+    return x, pixel_shuffle_factor(upscale_factor, x.shape[-3], "input.shape[-3]")
 
 
 def check_pixel_unshuffle(input: Any, downscale_factor: Any) -> tuple[np.ndarray, int]:
-    x, r = _shuffle_input("pixel_unshuffle", input, downscale_factor, "downscale_factor")
-    if x.shape[-2] % r or x.shape[-1] % r:
-        raise ValueError(
-            f"pixel_unshuffle: height {x.shape[-2]} and width {x.shape[-1]} must be divisible "
-            f"by downscale_factor={r}"
-        )
-    return x, r
+    x = _shuffle_input("pixel_unshuffle", input)
+    return x, pixel_unshuffle_factor(downscale_factor, x.shape[-2], x.shape[-1])
 
 
 def pixel_shuffle(input: Any, upscale_factor: int) -> np.ndarray:

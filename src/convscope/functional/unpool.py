@@ -14,9 +14,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from ..core import Axis
+from ..core import Axis, unpool_output_sizes
 from ..kernels import window
-from ._args import as_array, batched, int_tuple
+from ._args import as_array, batched
 from .pool import PoolPlan, outer_product, plan_pool, pool_input, window_args
 
 
@@ -44,29 +44,11 @@ def plan_unpool(
     x, unbatched = batched(as_array(input, "input", op), spatial, op)
     kernel, step, pad = window_args(op, spatial, kernel_size, stride, padding)
     sizes = x.shape[2:]
-    default = [Axis.transposed(n, k, s, (p, p)) for n, k, s, p in zip(sizes, kernel, step, pad)]
-    if output_size is None:
-        axes = tuple(default)
-    else:
-        wanted = list(output_size) if isinstance(output_size, Sequence) else output_size
-        if not isinstance(wanted, list) or len(wanted) not in (spatial, spatial + 2):
-            raise ValueError(
-                f"{op}: output_size should be a sequence of {spatial} or {spatial + 2} elements, "
-                f"got output_size={output_size!r}"
-            )
-        wanted = int_tuple(wanted[-spatial:], spatial, "output_size", op)
-        for d, (want, ax, s) in enumerate(zip(wanted, default, step)):
-            if not ax.size - s < want < ax.size + s:
-                raise ValueError(
-                    f"{op}: invalid output_size {tuple(wanted)} (dim {d} must be between "
-                    f"{ax.size - s} and {ax.size + s}, exclusive)"
-                )
-        axes = tuple(
-            Axis.transposed(n, k, s, (p, p), output_padding=want - ax.size)
-            for n, k, s, p, want, ax in zip(sizes, kernel, step, pad, wanted, default)
-        )
-    if any(a.size < 0 for a in axes):
-        raise ValueError(f"{op}: the output size {tuple(a.size for a in axes)} must be non-negative")
+    default, wanted = unpool_output_sizes(op, sizes, kernel, step, pad, output_size)
+    axes = tuple(
+        Axis.transposed(n, k, s, (p, p), output_padding=want - size)
+        for n, k, s, p, want, size in zip(sizes, kernel, step, pad, wanted, default)
+    )
     return UnpoolPlan(op, x, axes, unbatched)
 
 

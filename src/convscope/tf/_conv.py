@@ -46,11 +46,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-from ..core import Axis, SameConvention, conv_geometry, resolve_padding, tf_transpose_sizes, tf_window_size
+from ..core import (
+    Axis,
+    ConvGeometry,
+    SameConvention,
+    conv_geometry,
+    resolve_padding,
+    tf_transpose_sizes,
+    tf_window_size,
+)
 from ..functional._args import as_array
 from ..kernels import conv as kernels
 from ._args import DATA_FORMATS, channels_last, from_channels_first, spatial_ints, to_channels_first
@@ -228,13 +237,88 @@ def _no_dilation(op: str, dilations: tuple[int, ...], value: Any) -> None:
 # -- execution ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ConvRun:
+    """A checked convolution (or transposed convolution) call, in the kernels' layout.
+
+    ``xc`` is the input channels-first with its leading axes folded into one
+    batch, ``wc`` the filter as ``(out, in / groups, *kernel)``. ``geometry``
+    is ``None`` when the input or the output is empty (the result is zeros).
+    A ``transposed`` call runs the input gradient of ``geometry``. The
+    ``*_layout`` methods move arrays between TensorFlow's layout and the
+    kernels'; :mod:`convscope.autodiff` differentiates a call through them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> run = plan_conv2d(np.ones((1, 5, 5, 2)), np.ones((3, 3, 2, 4)), strides=2, padding="SAME")
+    >>> run.xc.shape, run.wc.shape, run.result_shape
+    ((1, 2, 5, 5), (4, 2, 3, 3), (1, 3, 3, 4))
+    >>> float(run.run()[0, 1, 1, 0])  # a full 3x3 window over 2 channels of ones
+    18.0
+    """
+
+    input_shape: tuple[int, ...]
+    filter_shape: tuple[int, ...]
+    xc: np.ndarray
+    wc: np.ndarray
+    geometry: ConvGeometry | None
+    folded_shape: tuple[int, ...]  # the result channels-last, leading axes folded into the batch
+    result_shape: tuple[int, ...]
+    transposed: bool
+
+    def run(self) -> np.ndarray:
+        if self.geometry is None:
+            return np.zeros(self.result_shape, self.xc.dtype)
+        if self.transposed:
+            y = kernels.conv_input_grad(self.xc, self.wc, geometry=self.geometry)
+        else:
+            y = kernels.conv_forward(self.xc, self.wc, None, geometry=self.geometry)
+        return from_channels_first(y, True).reshape(self.result_shape)
+
+    def kernel_layout(self, result: np.ndarray) -> np.ndarray:
+        """A result-shaped array (a cotangent) in the kernels' layout."""
+        return to_channels_first(result.reshape(self.folded_shape), True)
+
+    def input_layout(self, planar: np.ndarray) -> np.ndarray:
+        """A kernel-layout input-shaped array in the input's layout."""
+        return from_channels_first(planar, True).reshape(self.input_shape)
+
+    def filter_layout(self, planar: np.ndarray) -> np.ndarray:
+        """A ``(out, in / groups, *kernel)`` array in the filter's layout (the inverse of ``_hwio``)."""
+        return np.transpose(planar, (*range(2, planar.ndim), 1, 0)).reshape(self.filter_shape)
+
+
+@dataclass(frozen=True)
+class SeparableRun:
+    """``separable_conv2d``: the depthwise step, then the pointwise step planned on its result."""
+
+    depthwise: ConvRun
+    pointwise_filter: np.ndarray
+    data_format: Any
+
+    def pointwise(self, middle: np.ndarray) -> ConvRun:
+        return _plan_forward(
+            "separable_conv2d",
+            middle,
+            self.pointwise_filter,
+            (1, 1),
+            (1, 1),
+            "VALID",
+            data_format=self.data_format,
+        )
+
+    def run(self) -> np.ndarray:
+        return self.pointwise(self.depthwise.run()).run()
+
+
 def _hwio(w: np.ndarray) -> np.ndarray:
     """``[*kernel, a, b]`` as ``(b, a, *kernel)``: HWIO (and transposed HWOI) filters, convscope's layout."""
     spatial = w.ndim - 2
     return np.transpose(w, (spatial + 1, spatial, *range(spatial)))
 
 
-def _forward(
+def _plan_forward(
     op: str,
     x: np.ndarray,
     w: np.ndarray,
@@ -245,8 +329,9 @@ def _forward(
     grouped: bool = True,
     dilation_refused: Any = None,
     data_format: Any = None,
-) -> np.ndarray:
-    """Convolve ``x`` (leading axes folded into the batch) with HWIO ``w``.
+    filter_shape: tuple[int, ...] | None = None,
+) -> ConvRun:
+    """Plan the convolution of ``x`` (leading axes folded into the batch) with HWIO ``w``.
 
     TensorFlow returns an empty result before some of its checks, and so does
     this: a channels-first ``data_format`` (refused by the CPU kernels), an
@@ -255,6 +340,7 @@ def _forward(
     ``grouped=False`` is ``Conv3D``, which refuses an empty filter up front.
     """
     spatial = w.ndim - 2
+    in_shape = x.shape
     last = data_format is None or data_format.endswith("C")
     lead = x.ndim - spatial - 1
     if not last:
@@ -297,14 +383,13 @@ def _forward(
             raise _cpu_layout(op, data_format)
         if dilation_refused is not None:
             _no_dilation(op, dilations, dilation_refused)
-    if 0 in shape or x.size == 0:
-        y = np.zeros(shape, x.dtype)
-    else:
-        xc, wc = to_channels_first(x, True), _hwio(w)
+    xc, wc = to_channels_first(x, True), _hwio(w)
+    geometry = None
+    if not (0 in shape or x.size == 0):
         geometry = conv_geometry(xc.shape, wc.shape, strides, pairs, dilations, groups)
-        y = from_channels_first(kernels.conv_forward(xc, wc, None, geometry=geometry), True)
-    y = y.reshape(*batch_shape, *y.shape[1:])
-    return y if last else np.ascontiguousarray(np.moveaxis(y, -1, lead))
+    # a channels-first call only gets this far with an empty output
+    result = (*batch_shape, *outs, out_channels) if last else (*batch_shape, out_channels, *outs)
+    return ConvRun(in_shape, filter_shape or w.shape, xc, wc, geometry, shape, result, transposed=False)
 
 
 def _output_sizes(op: str, output_shape: Any, spatial: int, lengths: Sequence[int]) -> list[int]:
@@ -323,7 +408,7 @@ def _output_sizes(op: str, output_shape: Any, spatial: int, lengths: Sequence[in
     return [int(v) for v in shape]
 
 
-def _transpose(
+def _plan_transpose(
     op: str,
     y: np.ndarray,
     w: np.ndarray,
@@ -331,8 +416,8 @@ def _transpose(
     strides: tuple[int, ...],
     spec: _Spec,
     lengths: Sequence[int],
-) -> np.ndarray:
-    """The input gradient of the convolution of size ``output_shape`` whose output is ``y``."""
+) -> ConvRun:
+    """Plan the input gradient of the convolution of size ``output_shape`` whose output is ``y``."""
     spatial = w.ndim - 2
     kernel = _kernel(op, "filters", w, spatial)
     out_channels, in_channels = w.shape[-2:]
@@ -367,12 +452,12 @@ def _transpose(
                 f"padding {pad!r}; sizes that do: {reach})"
             )
     shape = (batch, *outs, out_channels)
-    if 0 in shape or y.size == 0:
-        return np.zeros(shape, y.dtype)
-    pairs = _pairs(spec, outs, spans, strides)
     yc, wc = to_channels_first(y, True), _hwio(w)
-    geometry = conv_geometry((batch, out_channels, *outs), wc.shape, strides, pairs, (1,) * spatial)
-    return from_channels_first(kernels.conv_input_grad(yc, wc, geometry=geometry), True)
+    geometry = None
+    if not (0 in shape or y.size == 0):
+        pairs = _pairs(spec, outs, spans, strides)
+        geometry = conv_geometry((batch, out_channels, *outs), wc.shape, strides, pairs, (1,) * spatial)
+    return ConvRun(y.shape, w.shape, yc, wc, geometry, shape, shape, transposed=True)
 
 
 # -- convolutions ---------------------------------------------------------------------------
@@ -414,6 +499,19 @@ def conv1d(
     >>> conv1d(np.ones((1, 5, 1)), np.ones((2, 1, 1)), stride=2, padding="SAME")[0, :, 0]
     array([2., 2., 1.])
     """
+    return plan_conv1d(input, filters, stride, padding, data_format, dilations, name).run()
+
+
+def plan_conv1d(
+    input: Any,
+    filters: Any,
+    stride: Any,
+    padding: Literal["SAME", "VALID"],
+    data_format: str | None = "NWC",
+    dilations: Any = None,
+    name: str | None = None,
+) -> ConvRun:
+    """Check a ``conv1d`` call and plan its kernels (:func:`conv1d` runs the plan)."""
     op = "conv1d"
     x, w = _arrays(op, _WITH_INT32, input=input, filters=filters)
     last = _layout(op, data_format, 1, ("NWC", "NCW", "NHWC", "NCHW"))
@@ -422,7 +520,7 @@ def conv1d(
     strides = (_ints_1d(op, "stride", stride, last),)
     dilation = (_ints_1d(op, "dilations", dilations, last),)
     spec = _padding(op, padding, 1, explicit=False)
-    return _forward(op, x, w, strides, dilation, spec, data_format=data_format)
+    return _plan_forward(op, x, w, strides, dilation, spec, data_format=data_format)
 
 
 def conv2d(
@@ -483,6 +581,19 @@ def conv2d(
     >>> conv2d(np.ones((1, 5, 5, 1), np.float32), w, strides=2, padding="VALID").shape
     (1, 2, 2, 1)
     """
+    return plan_conv2d(input, filters, strides, padding, data_format, dilations, name).run()
+
+
+def plan_conv2d(
+    input: Any,
+    filters: Any,
+    strides: Any,
+    padding: Padding,
+    data_format: str | None = "NHWC",
+    dilations: Any = None,
+    name: str | None = None,
+) -> ConvRun:
+    """Check a ``conv2d`` call and plan its kernels (:func:`conv2d` runs the plan)."""
     op = "conv2d"
     x, w = _arrays(op, _WITH_INT32, input=input, filters=filters)
     last = _layout(op, data_format, 2)
@@ -491,7 +602,7 @@ def conv2d(
     stride_t = _ints(op, "strides", strides, 2, (1, 2, 4), last)
     dilation_t = _ints(op, "dilations", dilations, 2, (1, 2, 4), last)
     spec = _padding(op, padding, 2, explicit=True, last=last)
-    return _forward(op, x, w, stride_t, dilation_t, spec, data_format=data_format)
+    return _plan_forward(op, x, w, stride_t, dilation_t, spec, data_format=data_format)
 
 
 def conv3d(
@@ -532,6 +643,19 @@ def conv3d(
     >>> conv3d(np.ones((1, 5, 4, 3, 2)), np.ones((2, 2, 2, 2, 3)), [1, 2, 2, 2, 1], "SAME").shape
     (1, 3, 2, 2, 3)
     """
+    return plan_conv3d(input, filters, strides, padding, data_format, dilations, name).run()
+
+
+def plan_conv3d(
+    input: Any,
+    filters: Any,
+    strides: Any,
+    padding: Literal["SAME", "VALID"],
+    data_format: str | None = "NDHWC",
+    dilations: Any = None,
+    name: str | None = None,
+) -> ConvRun:
+    """Check a ``conv3d`` call and plan its kernels (:func:`conv3d` runs the plan)."""
     op = "conv3d"
     x, w = _arrays(op, _FLOATS, input=input, filters=filters)
     last = _layout(op, data_format, 3)
@@ -547,7 +671,7 @@ def conv3d(
         sizes = x.shape[-4:-1] if last else x.shape[-3:]
         spans = _spans(_kernel(op, "filters", w, 3), dilation_t)
         spec = resolve_padding(spec, sizes, spans, stride_t, SameConvention.TF_EIGEN)
-    return _forward(
+    return _plan_forward(
         op,
         x,
         w,
@@ -606,6 +730,22 @@ def conv1d_transpose(
     >>> conv1d_transpose(np.ones((1, 2, 1)), np.ones((2, 1, 1)), [1, 4, 1], strides=2)[0, :, 0]
     array([1., 1., 1., 1.])
     """
+    return plan_conv1d_transpose(
+        input, filters, output_shape, strides, padding, data_format, dilations, name
+    ).run()
+
+
+def plan_conv1d_transpose(
+    input: Any,
+    filters: Any,
+    output_shape: Any,
+    strides: Any,
+    padding: Literal["SAME", "VALID"] = "SAME",
+    data_format: str | None = "NWC",
+    dilations: Any = None,
+    name: str | None = None,
+) -> ConvRun:
+    """Check a ``conv1d_transpose`` call and plan its kernels (:func:`conv1d_transpose` runs the plan)."""
     op = "conv1d_transpose"
     y, w = _arrays(op, _WITH_INT32, input=input, filters=filters)
     if not _layout(op, data_format, 1):
@@ -624,7 +764,7 @@ def conv1d_transpose(
                 "inserted unit axis (and width 1), so only [1] works"
             )
         sizes = [y.shape[0], 1, w.shape[1]]
-    return _transpose(op, y, w, sizes, stride_t, spec, (3,))
+    return _plan_transpose(op, y, w, sizes, stride_t, spec, (3,))
 
 
 def conv2d_transpose(
@@ -690,6 +830,22 @@ def conv2d_transpose(
     ...
     ValueError: conv2d_transpose: output_shape=[1, 5, 5, 1]: size 5 on spatial axis 0 does not ...
     """
+    return plan_conv2d_transpose(
+        input, filters, output_shape, strides, padding, data_format, dilations, name
+    ).run()
+
+
+def plan_conv2d_transpose(
+    input: Any,
+    filters: Any,
+    output_shape: Any,
+    strides: Any,
+    padding: Padding = "SAME",
+    data_format: str | None = "NHWC",
+    dilations: Any = None,
+    name: str | None = None,
+) -> ConvRun:
+    """Check a ``conv2d_transpose`` call and plan its kernels (:func:`conv2d_transpose` runs the plan)."""
     op = "conv2d_transpose"
     y, w = _arrays(op, _WITH_INT32, input=input, filters=filters)
     if not _layout(op, data_format, 2):
@@ -699,7 +855,7 @@ def conv2d_transpose(
     stride_t = _ints(op, "strides", strides, 2, (1, 2, 4))
     _no_dilation(op, _ints(op, "dilations", dilations, 2, (1, 2, 4)), dilations)
     spec = _padding(op, padding, 2, explicit=True)
-    return _transpose(op, y, w, output_shape, stride_t, spec, (4, 2))
+    return _plan_transpose(op, y, w, output_shape, stride_t, spec, (4, 2))
 
 
 def conv3d_transpose(
@@ -743,6 +899,22 @@ def conv3d_transpose(
     >>> conv3d_transpose(np.ones((1, 2, 2, 2, 1)), np.ones((3, 3, 3, 4, 1)), [1, 4, 3, 4, 4], 2).shape
     (1, 4, 3, 4, 4)
     """
+    return plan_conv3d_transpose(
+        input, filters, output_shape, strides, padding, data_format, dilations, name
+    ).run()
+
+
+def plan_conv3d_transpose(
+    input: Any,
+    filters: Any,
+    output_shape: Any,
+    strides: Any,
+    padding: Literal["SAME", "VALID"] = "SAME",
+    data_format: str | None = "NDHWC",
+    dilations: Any = None,
+    name: str | None = None,
+) -> ConvRun:
+    """Check a ``conv3d_transpose`` call and plan its kernels (:func:`conv3d_transpose` runs the plan)."""
     op = "conv3d_transpose"
     y, w = _arrays(op, _FLOATS, input=input, filters=filters)
     if not _layout(op, data_format, 3):
@@ -752,7 +924,7 @@ def conv3d_transpose(
     stride_t = _ints(op, "strides", strides, 3, (1, 3, 5))
     _no_dilation(op, _ints(op, "dilations", dilations, 3, (1, 3, 5)), dilations)
     spec = _padding(op, padding, 3, explicit=False)
-    return _transpose(op, y, w, output_shape, stride_t, spec, (5,))
+    return _plan_transpose(op, y, w, output_shape, stride_t, spec, (5,))
 
 
 def conv_transpose(
@@ -773,6 +945,22 @@ def conv_transpose(
     >>> conv_transpose(np.ones((1, 2, 1)), np.ones((3, 1, 1)), [1, 5, 1], 2, "VALID")[0, :, 0]
     array([1., 1., 2., 1., 1.])
     """
+    return plan_conv_transpose(
+        input, filters, output_shape, strides, padding, data_format, dilations, name
+    ).run()
+
+
+def plan_conv_transpose(
+    input: Any,
+    filters: Any,
+    output_shape: Any,
+    strides: Any,
+    padding: Padding = "SAME",
+    data_format: str | None = None,
+    dilations: Any = None,
+    name: str | None = None,
+) -> ConvRun:
+    """Check a ``conv_transpose`` call and plan its kernels (:func:`conv_transpose` runs the plan)."""
     try:
         count = len(output_shape)
     except TypeError:
@@ -781,10 +969,10 @@ def conv_transpose(
         ) from None
     if not 3 <= count <= 5:
         raise ValueError(f"conv_transpose: output_shape={output_shape!r} must have 3, 4 or 5 entries")
-    op: Any = (conv1d_transpose, conv2d_transpose, conv3d_transpose)[count - 3]
+    op: Any = (plan_conv1d_transpose, plan_conv2d_transpose, plan_conv3d_transpose)[count - 3]
     formats = {"data_format": data_format} if data_format is not None else {}
-    result: np.ndarray = op(input, filters, output_shape, strides, padding, dilations=dilations, **formats)
-    return result
+    plan: ConvRun = op(input, filters, output_shape, strides, padding, dilations=dilations, **formats)
+    return plan
 
 
 def _sequence(op: str, name: str, value: Any, spatial: int, last: bool) -> list[int]:
@@ -820,6 +1008,19 @@ def convolution(
     >>> convolution(np.ones((1, 7, 7, 7, 1)), np.ones((2, 2, 2, 1, 1)), padding="SAME", dilations=2).shape
     (1, 7, 7, 7, 1)
     """
+    return plan_convolution(input, filters, strides, padding, data_format, dilations, name).run()
+
+
+def plan_convolution(
+    input: Any,
+    filters: Any,
+    strides: Any = None,
+    padding: Padding = "VALID",
+    data_format: str | None = None,
+    dilations: Any = None,
+    name: str | None = None,
+) -> ConvRun:
+    """Check a ``convolution`` call and plan its kernels (:func:`convolution` runs the plan)."""
     op = "convolution"
     w = as_array(filters, "filters", op)
     spatial = w.ndim - 2
@@ -832,9 +1033,9 @@ def convolution(
     if all(d == 1 for d in full_dilations):
         # Undilated, TensorFlow hands the string straight to the op: no explicit padding.
         named: Any = _padding(op, padding, spatial, explicit=False)
-        rank_op: Any = (conv1d, conv2d, conv3d)[spatial - 1]
-        result: np.ndarray = rank_op(input, filters, full_strides, named, data_format, full_dilations)
-        return result
+        rank_op: Any = (plan_conv1d, plan_conv2d, plan_conv3d)[spatial - 1]
+        plan: ConvRun = rank_op(input, filters, full_strides, named, data_format, full_dilations)
+        return plan
     # Dilated: space-to-batch keeps the spatial entries only, unchecked elsewhere.
     inner = slice(1, -1) if last else slice(2, None)
     stride_t, dilation_t = tuple(full_strides[inner]), tuple(full_dilations[inner])
@@ -846,7 +1047,7 @@ def convolution(
     x, w = _arrays(op, allowed, input=input, filters=filters)
     _rank(op, "input", x, spatial + 2, at_least=True)
     spec = _padding(op, padding, spatial, explicit=spatial == 2, outer_ignored=True, last=last)
-    return _forward(op, x, w, stride_t, dilation_t, spec, grouped=spatial < 3, data_format=data_format)
+    return _plan_forward(op, x, w, stride_t, dilation_t, spec, grouped=spatial < 3, data_format=data_format)
 
 
 # -- atrous, depthwise and separable ------------------------------------------------------------
@@ -882,6 +1083,13 @@ def atrous_conv2d(
     >>> atrous_conv2d(np.ones((1, 7, 7, 1)), np.ones((3, 3, 1, 1)), rate=2, padding="VALID").shape
     (1, 3, 3, 1)
     """
+    return plan_atrous_conv2d(value, filters, rate, padding, name).run()
+
+
+def plan_atrous_conv2d(
+    value: Any, filters: Any, rate: Any, padding: Padding, name: str | None = None
+) -> ConvRun:
+    """Check an ``atrous_conv2d`` call and plan its kernels (:func:`atrous_conv2d` runs the plan)."""
     op = "atrous_conv2d"
     x, w = _arrays(op, _WITH_INT32, value=value, filters=filters)
     _rank(op, "value", x, 4, at_least=True)
@@ -893,7 +1101,7 @@ def atrous_conv2d(
         raise TypeError(
             f"{op}: padding={padding!r}: explicit padding needs a rate above 1 (TensorFlow's quirk)"
         )
-    return _forward(op, x, w, (1, 1), rates, spec)
+    return _plan_forward(op, x, w, (1, 1), rates, spec)
 
 
 def _depthwise_args(
@@ -917,7 +1125,7 @@ def _depthwise_args(
     return stride_t, dilation_t, last
 
 
-def _depthwise(
+def _plan_depthwise(
     op: str,
     x: np.ndarray,
     w: np.ndarray,
@@ -925,7 +1133,7 @@ def _depthwise(
     dilations: tuple[int, ...],
     spec: _Spec,
     data_format: Any,
-) -> np.ndarray:
+) -> ConvRun:
     channels = w.shape[2]
     found = x.shape[-1] if data_format is None or data_format.endswith("C") else x.shape[1]
     if found != channels:
@@ -937,7 +1145,9 @@ def _depthwise(
         raise ValueError(f"{op}: filter must have at least one input channel, got shape {w.shape}")
     # Output channel c * multiplier + m reads input channel c: a convolution with one group per channel.
     grouped = w.reshape(*w.shape[:2], 1, channels * w.shape[3])
-    return _forward(op, x, grouped, strides, dilations, spec, data_format=data_format)
+    return _plan_forward(
+        op, x, grouped, strides, dilations, spec, data_format=data_format, filter_shape=w.shape
+    )
 
 
 def depthwise_conv2d(
@@ -980,13 +1190,26 @@ def depthwise_conv2d(
     >>> depthwise_conv2d(x, np.ones((1, 1, 2, 2)), [1, 1, 1, 1], "VALID")[0, 0, 0]
     array([0., 0., 1., 1.])
     """
+    return plan_depthwise_conv2d(input, filter, strides, padding, data_format, dilations, name).run()
+
+
+def plan_depthwise_conv2d(
+    input: Any,
+    filter: Any,
+    strides: Any,
+    padding: Padding,
+    data_format: str | None = None,
+    dilations: Any = None,
+    name: str | None = None,
+) -> ConvRun:
+    """Check a ``depthwise_conv2d`` call and plan its kernels (:func:`depthwise_conv2d` runs the plan)."""
     op = "depthwise_conv2d"
     x, w = _arrays(op, _FLOATS, input=input, filter=filter)
     stride_t, dilation_t, last = _depthwise_args(op, strides, dilations, data_format)
     _rank(op, "input", x, 4)
     _rank(op, "filter", w, 4)
     spec = _padding(op, padding, 2, explicit=True, outer_ignored=max(dilation_t) > 1, last=last)
-    return _depthwise(op, x, w, stride_t, dilation_t, spec, data_format)
+    return _plan_depthwise(op, x, w, stride_t, dilation_t, spec, data_format)
 
 
 def separable_conv2d(
@@ -1026,6 +1249,22 @@ def separable_conv2d(
     ...                  [1, 2, 2, 1], "SAME").shape
     (1, 3, 3, 4)
     """
+    return plan_separable_conv2d(
+        input, depthwise_filter, pointwise_filter, strides, padding, data_format, dilations, name
+    ).run()
+
+
+def plan_separable_conv2d(
+    input: Any,
+    depthwise_filter: Any,
+    pointwise_filter: Any,
+    strides: Any,
+    padding: Padding,
+    data_format: str | None = None,
+    dilations: Any = None,
+    name: str | None = None,
+) -> SeparableRun:
+    """Check a ``separable_conv2d`` call and plan its kernels (:func:`separable_conv2d` runs the plan)."""
     op = "separable_conv2d"
     x, dw, pw = _arrays(
         op, _FLOATS, input=input, depthwise_filter=depthwise_filter, pointwise_filter=pointwise_filter
@@ -1039,5 +1278,5 @@ def separable_conv2d(
     _rank(op, "input", x, 4)
     _rank(op, "depthwise_filter", dw, 4)
     spec = _padding(op, padding, 2, explicit=True, outer_ignored=max(dilation_t) > 1, last=last)
-    depthwise = _depthwise(op, x, dw, stride_t, dilation_t, spec, data_format)
-    return _forward(op, depthwise, pw, (1, 1), (1, 1), "VALID", data_format=data_format)
+    depthwise = _plan_depthwise(op, x, dw, stride_t, dilation_t, spec, data_format)
+    return SeparableRun(depthwise, pw, data_format)

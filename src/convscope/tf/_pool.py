@@ -281,9 +281,7 @@ def run_tf_avg_pool(call: TfPool, divisor: int | None = None) -> np.ndarray:
         return from_channels_first(run_avg_pool(call.plan(), False, divisor), True)
 
 
-def run_depth_max_pool(
-    op: str, x: np.ndarray, ksize: WindowSpec, strides: WindowSpec, padding: Padding
-) -> np.ndarray:
+def depth_pool_axis(op: str, x: np.ndarray, ksize: WindowSpec, strides: WindowSpec, padding: Padding) -> Axis:
     """TensorFlow's depthwise max pooling: the channels in groups of ``ksize.channel``, spatial sizes kept."""
     depth = x.shape[-1]
     if any(k != 1 for k in ksize.spatial):
@@ -303,8 +301,31 @@ def run_depth_max_pool(
         raise ValueError(
             f"{op}: strides={strides.spatial} along space have no effect when pooling over channels"
         )
-    channels = Axis(depth, ksize.channel, ksize.channel)
-    return window.max_reduce(x, [channels.index_map()])
+    return Axis(depth, ksize.channel, ksize.channel)
+
+
+@dataclass(frozen=True)
+class PoolRun:
+    """A checked pooling call: ``call`` pools space, or ``channels`` (depthwise max pooling) the channels.
+
+    ``floor_at_lowest`` is ``MaxPool`` (1-d and 2-d) rather than ``MaxPool3D``;
+    ``divisor`` replaces the count of real cells of an average (dilated windows).
+    """
+
+    x: np.ndarray
+    maximum: bool
+    call: TfPool | None = None
+    channels: Axis | None = None
+    floor_at_lowest: bool = True
+    divisor: int | None = None
+
+    def run(self) -> np.ndarray:
+        if self.channels is not None:
+            return window.max_reduce(self.x, [self.channels.index_map()])
+        assert self.call is not None
+        if self.maximum:
+            return run_max_pool(self.call, self.floor_at_lowest)
+        return run_tf_avg_pool(self.call, self.divisor)
 
 
 # -- public operators --------------------------------------------------------------------
@@ -343,8 +364,33 @@ def _check_call(
     return x, window_size, step, padding_spec(op, padding, spatial, explicit)
 
 
-def _pool_op(kind: str, spatial: int) -> Pool:
+def plan_rank_pool(
+    kind: str,
+    spatial: int,
+    input: Any,
+    ksize: Any,
+    strides: Any,
+    padding: Any,
+    data_format: Any = None,
+    name: str | None = None,
+) -> PoolRun:
+    """Check a call of ``tf.nn.max_pool1d`` (``kind='max'``, ``spatial=1``), ... and plan its reduction."""
     maximum = kind == "max"
+    op = f"{kind}_pool{spatial}d"
+    x, window_size, step, pads = _check_call(
+        op, spatial, input, ksize, strides, padding, data_format, maximum=maximum
+    )
+    if window_size.channel != 1:
+        if not maximum or spatial == 3:
+            raise ValueError(f"{op}: ksize={ksize!r}: TensorFlow pools over space only here")
+        return PoolRun(x, True, channels=depth_pool_axis(op, x, window_size, step, pads))
+    if step.channel != 1:  # TensorFlow's 2-d kernels ignore it silently, its 3-d ones refuse it
+        raise ValueError(f"{op}: strides={strides!r} move along the channels, which are not pooled")
+    call = TfPool(op, x, window_axes(op, x.shape[1:-1], window_size.spatial, step.spatial, pads))
+    return PoolRun(x, maximum, call, floor_at_lowest=spatial < 3)
+
+
+def _pool_op(kind: str, spatial: int) -> Pool:
     op = f"{kind}_pool{spatial}d"
     default = DATA_FORMATS[spatial][0]
 
@@ -356,19 +402,7 @@ def _pool_op(kind: str, spatial: int) -> Pool:
         data_format: str = default,
         name: str | None = None,
     ) -> np.ndarray:
-        x, window_size, step, pads = _check_call(
-            op, spatial, input, ksize, strides, padding, data_format, maximum=maximum
-        )
-        if window_size.channel != 1:
-            if not maximum or spatial == 3:
-                raise ValueError(f"{op}: ksize={ksize!r}: TensorFlow pools over space only here")
-            return run_depth_max_pool(op, x, window_size, step, pads)
-        if step.channel != 1:  # TensorFlow's 2-d kernels ignore it silently, its 3-d ones refuse it
-            raise ValueError(f"{op}: strides={strides!r} move along the channels, which are not pooled")
-        call = TfPool(op, x, window_axes(op, x.shape[1:-1], window_size.spatial, step.spatial, pads))
-        if maximum:
-            return run_max_pool(call, floor_at_lowest=spatial < 3)
-        return run_tf_avg_pool(call)
+        return plan_rank_pool(kind, spatial, input, ksize, strides, padding, data_format).run()
 
     pool_fn.__name__ = pool_fn.__qualname__ = op
     pool_fn.__doc__ = _doc(kind, spatial, default)
@@ -457,9 +491,6 @@ avg_pool1d = _pool_op("avg", 1)
 avg_pool2d = _pool_op("avg", 2)
 avg_pool3d = _pool_op("avg", 3)
 
-_MAX_POOLS = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}
-_AVG_POOLS = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}
-
 
 def _rank_of(op: str, input: Any) -> int:
     shape = np.shape(input) if input is not None else None
@@ -490,13 +521,23 @@ def max_pool(
     >>> max_pool(np.arange(6.0).reshape(1, 6, 1), 3, 3, "VALID").ravel()
     array([2., 5.])
     """
+    return plan_max_pool(input, ksize, strides, padding, data_format, name).run()
+
+
+def plan_max_pool(
+    input: Any,
+    ksize: Any,
+    strides: Any,
+    padding: Any,
+    data_format: str | None = None,
+    name: str | None = None,
+) -> PoolRun:
+    """Check a ``max_pool`` call and plan its kernels (:func:`max_pool` runs the plan)."""
     spatial = _rank_of("max_pool", input)
     if spatial == 3 and isinstance(padding, (list, tuple)):
         raise ValueError("max_pool: explicit padding is not supported for 5-D input")
-    fn = _MAX_POOLS[spatial]
-    return fn(
-        input, ksize, strides, padding, DATA_FORMATS[spatial][0] if data_format is None else data_format
-    )
+    layout = DATA_FORMATS[spatial][0] if data_format is None else data_format
+    return plan_rank_pool("max", spatial, input, ksize, strides, padding, layout)
 
 
 def avg_pool(
@@ -515,11 +556,21 @@ def avg_pool(
     >>> avg_pool(np.arange(5.0).reshape(1, 5, 1), 2, 2, "SAME").ravel()  # the last window holds one cell
     array([0.5, 2.5, 4. ])
     """
+    return plan_avg_pool(input, ksize, strides, padding, data_format, name).run()
+
+
+def plan_avg_pool(
+    input: Any,
+    ksize: Any,
+    strides: Any,
+    padding: Any,
+    data_format: str | None = None,
+    name: str | None = None,
+) -> PoolRun:
+    """Check an ``avg_pool`` call and plan its kernels (:func:`avg_pool` runs the plan)."""
     spatial = _rank_of("avg_pool", input)
-    fn = _AVG_POOLS[spatial]
-    return fn(
-        input, ksize, strides, padding, DATA_FORMATS[spatial][0] if data_format is None else data_format
-    )
+    layout = DATA_FORMATS[spatial][0] if data_format is None else data_format
+    return plan_rank_pool("avg", spatial, input, ksize, strides, padding, layout)
 
 
 def pool(
@@ -558,6 +609,20 @@ def pool(
     >>> pool(np.arange(5.0).reshape(1, 5, 1), [2], "MAX", dilations=[2]).ravel()
     array([2., 3., 4.])
     """
+    return plan_pool(input, window_shape, pooling_type, strides, padding, data_format, dilations, name).run()
+
+
+def plan_pool(
+    input: Any,
+    window_shape: Sequence[int],
+    pooling_type: str,
+    strides: Sequence[int] | None = None,
+    padding: Any = "VALID",
+    data_format: str | None = None,
+    dilations: Sequence[int] | None = None,
+    name: str | None = None,
+) -> PoolRun:
+    """Check a ``pool`` call and plan its kernels (:func:`pool` runs the plan)."""
     op = "pool"
     if isinstance(window_shape, (str, bytes)) or not isinstance(window_shape, (Sequence, np.ndarray)):
         raise TypeError(f"{op}: window_shape must be a list of ints, got {window_shape!r}")
@@ -580,18 +645,17 @@ def pool(
         raise ValueError(f"{op}: data_format={data_format!r} is not 'NWC' or 'NCW'")
     if isinstance(padding, (list, tuple)) and (not maximum or spatial != 2 or any(d > 1 for d in dil)):
         raise TypeError(f"{op}: explicit padding is taken for 2-D 'MAX' pooling without dilation only")
-    fn = (_MAX_POOLS if maximum else _AVG_POOLS)[spatial]
     if all(d == 1 for d in dil):
         layout = DATA_FORMATS[spatial][0] if data_format is None else data_format
-        return fn(input, list(window_size), list(step), padding, layout)
+        kind = "max" if maximum else "avg"
+        return plan_rank_pool(kind, spatial, input, list(window_size), list(step), padding, layout)
     # Dilated windows: TensorFlow runs them through space_to_batch, whose
     # result is the dilated VALID window, sized and refused like it.
     x, _, _, pads = _check_call(op, spatial, input, window_size, 1, padding, data_format, maximum=maximum)
     call = TfPool(op, x, window_axes(op, x.shape[1:-1], window_size, step, pads, dil))
-    if maximum:
-        return run_max_pool(call, floor_at_lowest=spatial < 3)
-    # Dilated windows are VALID here, so every tap is a real cell.
-    return run_tf_avg_pool(call, divisor=math.prod(window_size))
+    # Dilated windows are VALID here, so every tap of an average is a real cell.
+    divisor = None if maximum else math.prod(window_size)
+    return PoolRun(x, maximum, call, floor_at_lowest=spatial < 3, divisor=divisor)
 
 
 def _per_axis(value: Any, spatial: int, name: str, op: str) -> tuple[int, ...]:
@@ -678,6 +742,22 @@ def max_pool_with_argmax(
     >>> float(values.item()), int(indices.item())  # the first of the tied fives
     (5.0, 1)
     """
+    return plan_max_pool_with_argmax(
+        input, ksize, strides, padding, data_format, output_dtype, include_batch_in_index, name
+    ).run()
+
+
+def plan_max_pool_with_argmax(
+    input: Any,
+    ksize: Any,
+    strides: Any,
+    padding: str,
+    data_format: str = "NHWC",
+    output_dtype: Any = "int64",
+    include_batch_in_index: bool = False,
+    name: str | None = None,
+) -> ArgmaxRun:
+    """Check a ``max_pool_with_argmax`` call and plan it (:func:`max_pool_with_argmax` runs the plan)."""
     op = "max_pool_with_argmax"
     if data_format != "NHWC":
         raise ValueError(f"{op}: data_format={data_format!r} is not supported (only 'NHWC')")
@@ -694,16 +774,40 @@ def max_pool_with_argmax(
     if window_size.channel != 1 or step.channel != 1:  # TensorFlow ignores both silently
         raise ValueError(f"{op}: ksize={ksize!r} and strides={strides!r} must be 1 along the channels")
     call = TfPool(op, x, window_axes(op, x.shape[1:-1], window_size.spatial, step.spatial, pads))
-    values, plane_index = _first_max(call)
-    batch, height, width, channels = x.shape
-    index = plane_index * channels + np.arange(channels)
-    if include_batch_in_index:
-        index = index + (np.arange(batch) * (height * width * channels)).reshape(-1, 1, 1, 1)
-    return values, index.astype(index_dtype)
+    return ArgmaxRun(call, index_dtype, include_batch_in_index)
 
 
-def _first_max(call: TfPool) -> tuple[np.ndarray, np.ndarray]:
-    """Maxima and their per-plane indices (``y * width + x``), channels last, with TensorFlow's NaN rule."""
+@dataclass(frozen=True)
+class ArgmaxRun:
+    """A checked ``max_pool_with_argmax`` call."""
+
+    call: TfPool
+    index_dtype: np.dtype[Any]
+    include_batch_in_index: bool
+
+    def first_max(self) -> tuple[np.ndarray, np.ndarray]:
+        """Maxima and per-plane indices, channels-first (the kernels' layout), TensorFlow's NaN rule."""
+        return first_max_planar(self.call)
+
+    def run(self) -> tuple[np.ndarray, np.ndarray]:
+        planar_values, planar_index = self.first_max()
+        values, plane_index = (
+            from_channels_first(planar_values, True),
+            from_channels_first(planar_index, True),
+        )
+        batch, height, width, channels = self.call.x.shape
+        index = plane_index * channels + np.arange(channels)
+        if self.include_batch_in_index:
+            index = index + (np.arange(batch) * (height * width * channels)).reshape(-1, 1, 1, 1)
+        return values, index.astype(self.index_dtype)
+
+
+def first_max_planar(call: TfPool) -> tuple[np.ndarray, np.ndarray]:
+    """Maxima and their per-plane indices (``y * width + x``), channels first, with TensorFlow's NaN rule.
+
+    TensorFlow's ``MaxPoolGrad`` recomputes these indices and routes each
+    output's gradient to them.
+    """
     plan = call.plan()
     cleaned = _skip_nan(plan.x)
     values, indices = window.argmax_reduce(cleaned, plan.maps, plan.firsts)
@@ -716,4 +820,4 @@ def _first_max(call: TfPool) -> tuple[np.ndarray, np.ndarray]:
         nan_first = np.isnan(window.gather_at_indices(plan.x, np.ascontiguousarray(corners), plan.in_sizes))
         values = np.where(nan_first, plan.x.dtype.type(np.nan), values)
         indices = np.where(nan_first, corners, indices)
-    return from_channels_first(values, True), from_channels_first(indices, True)
+    return values, indices

@@ -13,6 +13,7 @@ half-pixel centres (``antialias`` moves ``bilinear`` and ``bicubic`` to
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -154,6 +155,18 @@ def apply_taps(x: np.ndarray, taps: tuple[Taps, Taps], keep_dtype: bool = False)
     return out[0] if x.ndim == 3 else out
 
 
+@dataclass(frozen=True)
+class ResizeRun:
+    """A checked resize: the images and the taps of height and width (``None``: returned as they are)."""
+
+    x: np.ndarray
+    taps: tuple[Taps, Taps] | None
+    keep_dtype: bool = False
+
+    def run(self) -> np.ndarray:
+        return self.x if self.taps is None else apply_taps(self.x, self.taps, self.keep_dtype)
+
+
 # -- tf.image.resize -----------------------------------------------------------------------
 
 _SCALE_AND_TRANSLATE = {
@@ -267,6 +280,18 @@ def resize(
     >>> resize(image, [10, 20], preserve_aspect_ratio=True).shape
     (1, 10, 10, 1)
     """
+    return plan_resize(images, size, method, preserve_aspect_ratio, antialias, name).run()
+
+
+def plan_resize(
+    images: Any,
+    size: Any,
+    method: str = ResizeMethod.BILINEAR,
+    preserve_aspect_ratio: bool = False,
+    antialias: bool = False,
+    name: str | None = None,
+) -> ResizeRun:
+    """Check a ``resize`` call and plan its kernels (:func:`resize` runs the plan)."""
     op = "resize"
     x = images_array(images, op)
     if x.ndim not in (3, 4):
@@ -277,4 +302,4 @@ def resize(
     axis_taps = _axis_taps(lookup_method(method, _METHODS, op), antialias, op)
     check_sizes(x, out, op)
     taps = (axis_taps(x.shape[-3], out[0]), axis_taps(x.shape[-2], out[1]))
-    return apply_taps(x, taps, keep_dtype=method == ResizeMethod.NEAREST_NEIGHBOR)
+    return ResizeRun(x, taps, keep_dtype=method == ResizeMethod.NEAREST_NEIGHBOR)

@@ -24,7 +24,7 @@ from ...core.resample import (
     tf_preserved_size,
 )
 from .._resize import ResizeMethod as ResizeMethodV2
-from .._resize import apply_taps, bool_attr, check_sizes, images_array, lookup_method, size_pair
+from .._resize import ResizeRun, bool_attr, check_sizes, images_array, lookup_method, size_pair
 
 __all__ = [
     "ResizeMethod",
@@ -48,9 +48,9 @@ class ResizeMethod:
     AREA = 3
 
 
-def _legacy(
+def _plan_legacy(
     op: str, taps: LegacyTaps, images: Any, size: Any, align_corners: Any, half_pixel_centers: Any
-) -> np.ndarray:
+) -> ResizeRun:
     x = images_array(images, op)
     corners = bool_attr(align_corners, "align_corners", op, False)
     centres = bool_attr(half_pixel_centers, "half_pixel_centers", op, False)
@@ -63,7 +63,7 @@ def _legacy(
     out = size_pair(size, op, legacy=True)
     check_sizes(x, out, op)
     axes = (taps(x.shape[1], out[0], corners, centres), taps(x.shape[2], out[1], corners, centres))
-    return apply_taps(x, axes, keep_dtype=taps is tf_nearest_taps)
+    return ResizeRun(x, axes, keep_dtype=taps is tf_nearest_taps)
 
 
 def resize_bilinear(
@@ -102,7 +102,18 @@ def resize_bilinear(
     >>> resize_bilinear(x, [1, 4], align_corners=True)[0, 0, :, 0]
     array([0.       , 1.3333334, 2.6666667, 4.       ], dtype=float32)
     """
-    return _legacy("resize_bilinear", tf_linear_taps, images, size, align_corners, half_pixel_centers)
+    return plan_resize_bilinear(images, size, align_corners, name, half_pixel_centers).run()
+
+
+def plan_resize_bilinear(
+    images: Any,
+    size: Any,
+    align_corners: bool = False,
+    name: str | None = None,
+    half_pixel_centers: bool = False,
+) -> ResizeRun:
+    """Check a ``resize_bilinear`` call and plan its kernels (:func:`resize_bilinear` runs the plan)."""
+    return _plan_legacy("resize_bilinear", tf_linear_taps, images, size, align_corners, half_pixel_centers)
 
 
 def resize_nearest_neighbor(
@@ -127,7 +138,18 @@ def resize_nearest_neighbor(
     >>> resize_nearest_neighbor(x, [1, 5], half_pixel_centers=True)[0, 0, :, 0]
     array([0, 0, 1, 2, 2], dtype=uint8)
     """
-    return _legacy(
+    return plan_resize_nearest_neighbor(images, size, align_corners, name, half_pixel_centers).run()
+
+
+def plan_resize_nearest_neighbor(
+    images: Any,
+    size: Any,
+    align_corners: bool = False,
+    name: str | None = None,
+    half_pixel_centers: bool = False,
+) -> ResizeRun:
+    """Check a ``resize_nearest_neighbor`` call and plan it (:func:`resize_nearest_neighbor` runs it)."""
+    return _plan_legacy(
         "resize_nearest_neighbor", tf_nearest_taps, images, size, align_corners, half_pixel_centers
     )
 
@@ -155,7 +177,18 @@ def resize_bicubic(
     >>> resize_bicubic(x, [1, 3], half_pixel_centers=True)[0, 0, :, 0].round(4)
     array([0.125, 0.5  , 0.875], dtype=float32)
     """
-    return _legacy("resize_bicubic", tf_cubic_taps, images, size, align_corners, half_pixel_centers)
+    return plan_resize_bicubic(images, size, align_corners, name, half_pixel_centers).run()
+
+
+def plan_resize_bicubic(
+    images: Any,
+    size: Any,
+    align_corners: bool = False,
+    name: str | None = None,
+    half_pixel_centers: bool = False,
+) -> ResizeRun:
+    """Check a ``resize_bicubic`` call and plan its kernels (:func:`resize_bicubic` runs the plan)."""
+    return _plan_legacy("resize_bicubic", tf_cubic_taps, images, size, align_corners, half_pixel_centers)
 
 
 def _area(in_size: int, out_size: int, align_corners: bool, half_pixel_centers: bool) -> Taps:
@@ -171,7 +204,14 @@ def resize_area(images: Any, size: Any, align_corners: bool = False, name: str |
     >>> resize_area(np.arange(4.0).reshape(1, 1, 4, 1), [1, 2])[0, 0, :, 0]
     array([0.5, 2.5], dtype=float32)
     """
-    return _legacy("resize_area", _area, images, size, align_corners, False)
+    return plan_resize_area(images, size, align_corners, name).run()
+
+
+def plan_resize_area(
+    images: Any, size: Any, align_corners: bool = False, name: str | None = None
+) -> ResizeRun:
+    """Check a ``resize_area`` call and plan its kernels (:func:`resize_area` runs the plan)."""
+    return _plan_legacy("resize_area", _area, images, size, align_corners, False)
 
 
 _V1_METHODS: dict[Any, LegacyTaps] = {
@@ -211,6 +251,18 @@ def resize_images(
     >>> resize_images(x.astype(np.uint8), [1, 2]).dtype
     dtype('uint8')
     """
+    return plan_resize_images(images, size, method, align_corners, preserve_aspect_ratio, name).run()
+
+
+def plan_resize_images(
+    images: Any,
+    size: Any,
+    method: int | str = ResizeMethod.BILINEAR,
+    align_corners: bool = False,
+    preserve_aspect_ratio: bool = False,
+    name: str | None = None,
+) -> ResizeRun:
+    """Check a ``resize_images`` call and plan its kernels (:func:`resize_images` runs the plan)."""
     op = "resize"
     x = images_array(images, op)
     if x.ndim not in (3, 4):
@@ -219,12 +271,12 @@ def resize_images(
     if preserve_aspect_ratio:
         out = tf_preserved_size((x.shape[-3], x.shape[-2]), out)
     if out == (x.shape[-3], x.shape[-2]):
-        return x
+        return ResizeRun(x, None)
     taps = _V1_METHODS[lookup_method(method, list(_V1_METHODS), op)]
     corners = bool_attr(align_corners, "align_corners", op, False)
     check_sizes(x, out, op)
     axes = (taps(x.shape[-3], out[0], corners, False), taps(x.shape[-2], out[1], corners, False))
-    return apply_taps(x, axes, keep_dtype=taps is tf_nearest_taps)
+    return ResizeRun(x, axes, keep_dtype=taps is tf_nearest_taps)
 
 
 resize = resize_images
