@@ -329,3 +329,29 @@ def test_transpose_output_sizes_are_tensorflows(padding: Any) -> None:
                     if ours != theirs:
                         disagreements.append((size, k, stride, width, ours, theirs))
     assert not disagreements
+
+
+ZERO_CHANNEL_CALLS = [
+    ("conv1d", (np.ones((2, 1, 0, 2), np.float32), np.ones((1, 1, 1), np.float32), 3, "SAME", "NCW", [2])),
+    ("conv1d", (np.ones((2, 2, 0), np.float32), np.ones((1, 1, 1), np.float32), 3, "SAME", "NWC", [2])),
+    ("conv2d", (np.ones((2, 3, 3, 0), np.float32), np.ones((2, 2, 2, 3), np.float32), 1, "VALID")),
+    ("conv2d", (np.ones((2, 0, 3, 3), np.float32), np.ones((2, 2, 1, 3), np.float32), 1, "VALID", "NCHW")),
+    ("conv3d", (np.ones((1, 3, 3, 3, 0)), np.ones((2, 2, 2, 1, 3)), [1] * 5, "VALID")),
+]
+
+
+@pytest.mark.skipif(not HAVE_TF, reason="TensorFlow is not installed")
+@pytest.mark.parametrize(("call", "args"), ZERO_CHANNEL_CALLS)
+def test_inputs_without_channels_as_tensorflow(call: str, args: tuple[Any, ...]) -> None:
+    """Conv2D returns zeros for an input with no channels before its other checks; Conv3D refuses."""
+    import tensorflow as tf
+
+    try:
+        expected = np.asarray(getattr(tf.nn, call)(*args))
+    except Exception:  # TensorFlow's own error types
+        with pytest.raises(ValueError, match="input channels"):
+            getattr(cs.nn, call)(*args)
+        return
+    ours = getattr(cs.nn, call)(*args)
+    assert ours.shape == expected.shape
+    np.testing.assert_array_equal(ours, expected)

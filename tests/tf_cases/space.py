@@ -15,25 +15,10 @@ from typing import Any
 import numpy as np
 
 from . import Case
+from .pool import ARGMAX_DTYPES, _pick
 
-DTYPES = (
-    np.float32,
-    np.float64,
-    np.float16,
-    np.int8,
-    np.int16,
-    np.int32,
-    np.int64,
-    np.uint8,
-    np.uint16,
-    np.uint32,
-    np.uint64,
-    np.bool_,
-)
-
-
-def _pick(rng: np.random.Generator, items: Any) -> Any:
-    return items[int(rng.integers(len(items)))]
+#: every dtype max_pool_with_argmax takes, and bool
+DTYPES = (*ARGMAX_DTYPES, np.bool_)
 
 
 def _array(rng: np.random.Generator, shape: tuple[int, ...], dtype: Any) -> np.ndarray:

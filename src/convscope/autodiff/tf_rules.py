@@ -54,6 +54,8 @@ from ..tf.compat.v1 import image as v1_image
 from .registry import Gradients, Pullback, cotangent_like, register, require_float
 
 Rule = Callable[..., tuple[Any, Pullback]]
+#: ``grad(run, out, g)``: the input gradient of a planned call ``run`` (output ``out``, cotangent ``g``)
+InputGrad = Callable[[Any, np.ndarray, np.ndarray], np.ndarray]
 
 #: ``MaxPool3DGrad`` routes the gradient to every cell this close to its window's maximum.
 MAX_POOL_3D_TIE = 1e-5
@@ -159,7 +161,9 @@ def _near_max_scatter(
     return grad
 
 
-def _pool_rule(op: str, plan: Callable[..., _pool.PoolRun]) -> Rule:
+def _planned_rule(op: str, plan: Callable[..., Any], grad: InputGrad) -> Rule:
+    """The rule of an operator that runs ``plan``'s run: ``grad(run, out, g)`` is its input's gradient."""
+
     def rule(*primals: Any, **params: Any) -> tuple[np.ndarray, Pullback]:
         run = plan(*primals, **params)
         require_float(op, run.x)
@@ -167,7 +171,7 @@ def _pool_rule(op: str, plan: Callable[..., _pool.PoolRun]) -> Rule:
 
         def pullback(cotangent: Any) -> Gradients:
             g = cotangent_like(cotangent, out, op)
-            return (_pool_grad(run, out, g).astype(run.x.dtype, copy=False),)
+            return (grad(run, out, g).astype(run.x.dtype, copy=False),)
 
         return out, pullback
 
@@ -200,11 +204,9 @@ _POOLS: dict[Callable[..., Any], Callable[..., _pool.PoolRun]] = {
 }
 for _n in (1, 2, 3):
     for _kind in ("max", "avg"):
-        _POOLS[getattr(tf_nn, f"{_kind}_pool{_n}d")] = lambda *a, _k=_kind, _s=_n, **p: _pool.plan_rank_pool(
-            _k, _s, *a, **p
-        )
+        _POOLS[getattr(tf_nn, f"{_kind}_pool{_n}d")] = _pool.pool_planner(_kind, _n)
 for _function, _pool_plan in _POOLS.items():
-    register(_function, 1)(_pool_rule(_function.__name__, _pool_plan))
+    register(_function, 1)(_planned_rule(_function.__name__, _pool_plan, _pool_grad))
 
 
 @register(tf_nn.max_pool_with_argmax, 1)
@@ -246,26 +248,14 @@ register(tf_nn.space_to_depth, 1)(_block_rule("space_to_depth", tf_nn.space_to_d
 # -- resizing -------------------------------------------------------------------------------
 
 
-def _resize_rule(op: str, plan: Callable[..., _resize.ResizeRun]) -> Rule:
-    def rule(*primals: Any, **params: Any) -> tuple[np.ndarray, Pullback]:
-        run = plan(*primals, **params)
-        require_float(op, run.x)
-        out = run.run()
-
-        def pullback(cotangent: Any) -> Gradients:
-            g = cotangent_like(cotangent, out, op)
-            if run.taps is None:  # returned as it was
-                return (g,)
-            if run.x.size == 0:
-                return (np.zeros_like(run.x),)
-            batched = g[None] if run.x.ndim == 3 else g
-            planar = to_channels_first(batched, True)
-            grad = from_channels_first(resample_adjoint(planar, run.taps), True)
-            return ((grad[0] if run.x.ndim == 3 else grad).astype(run.x.dtype, copy=False),)
-
-        return out, pullback
-
-    return rule
+def _resize_grad(run: _resize.ResizeRun, out: np.ndarray, g: np.ndarray) -> np.ndarray:
+    if run.taps is None:  # returned as it was
+        return g
+    if run.x.size == 0:
+        return np.zeros_like(run.x)
+    batched = g[None] if run.x.ndim == 3 else g
+    grad = from_channels_first(resample_adjoint(to_channels_first(batched, True), run.taps), True)
+    return grad[0] if run.x.ndim == 3 else grad
 
 
 _RESIZERS: dict[Callable[..., Any], Callable[..., _resize.ResizeRun]] = {
@@ -277,4 +267,4 @@ _RESIZERS: dict[Callable[..., Any], Callable[..., _resize.ResizeRun]] = {
     v1_image.resize_images: _legacy_resize.plan_resize_images,  # also v1_image.resize, the same function
 }
 for _function, _resize_plan in _RESIZERS.items():
-    register(_function, 1)(_resize_rule(_function.__name__, _resize_plan))
+    register(_function, 1)(_planned_rule(_function.__name__, _resize_plan, _resize_grad))

@@ -9,8 +9,9 @@ tuples and channels-first arrays the geometry core and the kernels take.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import numpy as np
 
@@ -120,3 +121,83 @@ def tensor(value: Any, name: str, op: str, rank: int) -> np.ndarray:
     if array.ndim != rank:
         raise ValueError(f"{op}: {name} must be {rank}-D, got shape {array.shape}")
     return array
+
+
+_INT32 = np.iinfo(np.int32)
+
+
+def tf_convert(value: Any, name: str, op: str) -> np.ndarray:
+    """``value`` as an array, converted as ``tf.convert_to_tensor`` would (the dtype is not checked).
+
+    Python lists become float32 or int32 (int64 when an int does not fit),
+    as TensorFlow makes them; arrays and torch tensors keep their dtype.
+
+    Examples
+    --------
+    >>> tf_convert([[1.5, 2.0]], "input", "max_pool1d").dtype, tf_convert([-2**31], "x", "op").dtype
+    (dtype('float32'), dtype('int32'))
+    """
+    if value is None:
+        raise TypeError(f"{op}: {name} must be an array, got None")
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    from_python = not hasattr(value, "dtype")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{op}: {name} could not be converted to an array ({error})") from None
+    if from_python and array.dtype == np.float64:
+        return array.astype(np.float32)
+    if (
+        from_python
+        and array.dtype == np.int64
+        and (array.size == 0 or (_INT32.min <= array.min() and array.max() <= _INT32.max))
+    ):
+        return array.astype(np.int32)
+    return array
+
+
+Params = ParamSpec("Params")
+Result = TypeVar("Result", covariant=True)
+
+
+class Plan(Protocol[Result]):
+    """A checked call (the frontends' ``*Run`` classes): its kernels run on :meth:`run`."""
+
+    def run(self) -> Result: ...
+
+
+def runs_plan(
+    plan: Callable[Params, Plan[Result]], doc: str, returns: str = "np.ndarray"
+) -> Callable[Params, Result]:
+    """The public operator ``plan_<op>`` plans: it checks a call with ``plan`` and runs it (one signature).
+
+    The operator takes ``plan``'s parameters, belongs to ``plan``'s module
+    (so its docstring's examples run there), documents itself with ``doc`` and
+    shows ``returns`` as its return annotation to ``help`` and ``inspect``.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class Doubled:
+    ...     x: int
+    ...     def run(self) -> int:
+    ...         return 2 * self.x
+    >>> def plan_double(x: int) -> Doubled:
+    ...     return Doubled(x)
+    >>> double = runs_plan(plan_double, "Twice ``x``.")
+    >>> double(x=21), double.__name__, list(inspect.signature(double).parameters)
+    (42, 'double', ['x'])
+    """
+
+    def operator(*args: Params.args, **kwargs: Params.kwargs) -> Result:
+        return plan(*args, **kwargs).run()
+
+    operator.__name__ = operator.__qualname__ = plan.__name__.removeprefix("plan_")
+    operator.__doc__ = doc
+    operator.__module__ = plan.__module__
+    operator.__annotations__ = {**plan.__annotations__, "return": returns}
+    signature = inspect.signature(plan).replace(return_annotation=returns)
+    setattr(operator, "__signature__", signature)  # noqa: B010 (mypy knows no such attribute)
+    return operator

@@ -62,7 +62,14 @@ from ..core import (
 )
 from ..functional._args import as_array
 from ..kernels import conv as kernels
-from ._args import DATA_FORMATS, channels_last, from_channels_first, spatial_ints, to_channels_first
+from ._args import (
+    DATA_FORMATS,
+    channels_last,
+    from_channels_first,
+    runs_plan,
+    spatial_ints,
+    to_channels_first,
+)
 
 __all__ = [
     "atrous_conv2d",
@@ -367,7 +374,8 @@ def _plan_forward(
     except ValueError as error:
         raise ValueError(f"{op}: {error}") from None
     shape = (x.shape[0], *outs, out_channels)
-    if 0 not in shape:
+    # With no input channels Conv2D returns zeros before any of these checks (Conv3D still checks).
+    if 0 not in shape and (channels or not grouped):
         _kernel(op, "filters", w, spatial)
         if not grouped and channels != depth:
             raise ValueError(
@@ -460,10 +468,140 @@ def _plan_transpose(
     return ConvRun(y.shape, w.shape, yc, wc, geometry, shape, shape, transposed=True)
 
 
+# -- one planner per kind, TensorFlow's per-rank quirks as data ------------------------------
+
+
+@dataclass(frozen=True)
+class _Variant:
+    """One rank of ``convNd`` or ``convNd_transpose``: what TensorFlow does differently there."""
+
+    op: str
+    spatial: int
+    dtypes: tuple[np.dtype[Any], ...]
+    #: The ``data_format`` names taken; ``None``: the rank's own (:data:`DATA_FORMATS`).
+    formats: tuple[str, ...] | None = None
+    #: Explicit ``(low, high)`` padding pairs are taken (the 2-d ops only).
+    explicit: bool = False
+    #: ``conv1d``'s name for its strides.
+    stride_name: str = "strides"
+    #: TensorFlow runs the op as its 2-d one over an inserted unit axis (:func:`_ints_1d`).
+    unit_axis: bool = False
+    #: Eigen's cuboid ``Conv3D``: strides and dilations only as full lists, SAME centring a window
+    #: smaller than its stride, no groups, and dilations refused once the output is not empty.
+    cuboid: bool = False
+    #: The lengths a transpose's ``output_shape`` may have.
+    output_lengths: tuple[int, ...] = ()
+
+
+_CONVS = {
+    1: _Variant(
+        "conv1d", 1, _WITH_INT32, ("NWC", "NCW", "NHWC", "NCHW"), stride_name="stride", unit_axis=True
+    ),
+    2: _Variant("conv2d", 2, _WITH_INT32, explicit=True),
+    3: _Variant("conv3d", 3, _FLOATS, cuboid=True),
+}
+_TRANSPOSES = {
+    1: _Variant("conv1d_transpose", 1, _WITH_INT32, unit_axis=True, output_lengths=(3,)),
+    2: _Variant("conv2d_transpose", 2, _WITH_INT32, explicit=True, output_lengths=(4, 2)),
+    3: _Variant("conv3d_transpose", 3, _FLOATS, output_lengths=(5,)),
+}
+
+
+def _steps(
+    variant: _Variant, name: str, value: Any, last: bool, *, required: bool = False
+) -> tuple[int, ...]:
+    """``strides``/``dilations`` per spatial axis, in the forms ``variant``'s op takes.
+
+    ``None`` means 1, except for a ``required`` full list (``conv3d``'s strides).
+    """
+    op, spatial = variant.op, variant.spatial
+    if variant.unit_axis:
+        return (_ints_1d(op, name, value, last),)
+    if variant.cuboid and (value is not None or required):
+        full = _exact_list(op, name, value, spatial + 2)
+        return _ints(op, name, full, spatial, (spatial + 2,), last)
+    return _ints(op, name, value, spatial, (1, spatial, spatial + 2), last)
+
+
+def _plan_rank_conv(
+    variant: _Variant,
+    input: Any,
+    filters: Any,
+    strides: Any,
+    padding: Any,
+    data_format: Any,
+    dilations: Any,
+) -> ConvRun:
+    """``conv1d``, ``conv2d`` or ``conv3d`` (by ``variant``): check the call, plan its kernels."""
+    op, spatial = variant.op, variant.spatial
+    x, w = _arrays(op, variant.dtypes, input=input, filters=filters)
+    last = _layout(op, data_format, spatial, variant.formats)
+    _rank(op, "input", x, spatial + 2, at_least=True)
+    _rank(op, "filters", w, spatial + 2)
+    stride_t = _steps(variant, variant.stride_name, strides, last, required=True)
+    dilation_t = _steps(variant, "dilations", dilations, last)
+    spec = _padding(op, padding, spatial, explicit=variant.explicit, last=last)
+    if variant.cuboid and spec == "SAME":
+        # The CPU kernel (Eigen's cuboid convolution) centres a window smaller than its stride.
+        sizes = x.shape[-spatial - 1 : -1] if last else x.shape[-spatial:]
+        spans = _spans(_kernel(op, "filters", w, spatial), dilation_t)
+        spec = resolve_padding(spec, sizes, spans, stride_t, SameConvention.TF_EIGEN)
+    return _plan_forward(
+        op,
+        x,
+        w,
+        stride_t,
+        dilation_t,
+        spec,
+        grouped=not variant.cuboid,
+        dilation_refused=dilations if variant.cuboid else None,
+        data_format=data_format,
+    )
+
+
+def _unit_axis_output(op: str, output_shape: Any, y: np.ndarray, w: np.ndarray) -> list[int]:
+    """``conv1d_transpose``'s ``output_shape``: three entries, or ``[1]`` (see the message)."""
+    sizes = _output_sizes(op, output_shape, 1, (3, 1))
+    if len(sizes) == 1:
+        # TensorFlow inserts the unit axis into output_shape too: [o] becomes sizes (o, 1).
+        if sizes != [1]:
+            raise ValueError(
+                f"{op}: output_shape={output_shape!r}: a single entry is read as the size of TensorFlow's "
+                "inserted unit axis (and width 1), so only [1] works"
+            )
+        sizes = [y.shape[0], 1, w.shape[1]]
+    return sizes
+
+
+def _plan_rank_transpose(
+    variant: _Variant,
+    input: Any,
+    filters: Any,
+    output_shape: Any,
+    strides: Any,
+    padding: Any,
+    data_format: Any,
+    dilations: Any,
+) -> ConvRun:
+    """``conv1d/2d/3d_transpose`` (by ``variant``): check the call, plan its kernels."""
+    op, spatial = variant.op, variant.spatial
+    y, w = _arrays(op, variant.dtypes, input=input, filters=filters)
+    if not _layout(op, data_format, spatial):
+        raise _cpu_layout(op, data_format)
+    _rank(op, "input", y, spatial + 2)
+    _rank(op, "filters", w, spatial + 2)
+    stride_t = _steps(variant, "strides", strides, True)
+    _no_dilation(op, _steps(variant, "dilations", dilations, True), dilations)
+    spec = _padding(op, padding, spatial, explicit=variant.explicit)
+    if variant.unit_axis:
+        output_shape = _unit_axis_output(op, output_shape, y, w)
+    return _plan_transpose(op, y, w, output_shape, stride_t, spec, variant.output_lengths)
+
+
 # -- convolutions ---------------------------------------------------------------------------
 
 
-def conv1d(
+def plan_conv1d(
     input: Any,
     filters: Any,
     stride: Any,
@@ -471,7 +609,13 @@ def conv1d(
     data_format: str | None = "NWC",
     dilations: Any = None,
     name: str | None = None,
-) -> np.ndarray:
+) -> ConvRun:
+    """Check a ``conv1d`` call and plan its kernels (:func:`conv1d` runs the plan)."""
+    return _plan_rank_conv(_CONVS[1], input, filters, stride, padding, data_format, dilations)
+
+
+conv1d = runs_plan(
+    plan_conv1d,
     """1-D convolution, as ``tf.nn.conv1d``.
 
     Parameters
@@ -498,32 +642,11 @@ def conv1d(
     >>> import numpy as np
     >>> conv1d(np.ones((1, 5, 1)), np.ones((2, 1, 1)), stride=2, padding="SAME")[0, :, 0]
     array([2., 2., 1.])
-    """
-    return plan_conv1d(input, filters, stride, padding, data_format, dilations, name).run()
+    """,
+)
 
 
-def plan_conv1d(
-    input: Any,
-    filters: Any,
-    stride: Any,
-    padding: Literal["SAME", "VALID"],
-    data_format: str | None = "NWC",
-    dilations: Any = None,
-    name: str | None = None,
-) -> ConvRun:
-    """Check a ``conv1d`` call and plan its kernels (:func:`conv1d` runs the plan)."""
-    op = "conv1d"
-    x, w = _arrays(op, _WITH_INT32, input=input, filters=filters)
-    last = _layout(op, data_format, 1, ("NWC", "NCW", "NHWC", "NCHW"))
-    _rank(op, "input", x, 3, at_least=True)
-    _rank(op, "filters", w, 3)
-    strides = (_ints_1d(op, "stride", stride, last),)
-    dilation = (_ints_1d(op, "dilations", dilations, last),)
-    spec = _padding(op, padding, 1, explicit=False)
-    return _plan_forward(op, x, w, strides, dilation, spec, data_format=data_format)
-
-
-def conv2d(
+def plan_conv2d(
     input: Any,
     filters: Any,
     strides: Any,
@@ -531,7 +654,13 @@ def conv2d(
     data_format: str | None = "NHWC",
     dilations: Any = None,
     name: str | None = None,
-) -> np.ndarray:
+) -> ConvRun:
+    """Check a ``conv2d`` call and plan its kernels (:func:`conv2d` runs the plan)."""
+    return _plan_rank_conv(_CONVS[2], input, filters, strides, padding, data_format, dilations)
+
+
+conv2d = runs_plan(
+    plan_conv2d,
     """2-D convolution (cross-correlation), as ``tf.nn.conv2d``.
 
     Parameters
@@ -580,32 +709,11 @@ def conv2d(
            [2., 2., 1.]], dtype=float32)
     >>> conv2d(np.ones((1, 5, 5, 1), np.float32), w, strides=2, padding="VALID").shape
     (1, 2, 2, 1)
-    """
-    return plan_conv2d(input, filters, strides, padding, data_format, dilations, name).run()
+    """,
+)
 
 
-def plan_conv2d(
-    input: Any,
-    filters: Any,
-    strides: Any,
-    padding: Padding,
-    data_format: str | None = "NHWC",
-    dilations: Any = None,
-    name: str | None = None,
-) -> ConvRun:
-    """Check a ``conv2d`` call and plan its kernels (:func:`conv2d` runs the plan)."""
-    op = "conv2d"
-    x, w = _arrays(op, _WITH_INT32, input=input, filters=filters)
-    last = _layout(op, data_format, 2)
-    _rank(op, "input", x, 4, at_least=True)
-    _rank(op, "filters", w, 4)
-    stride_t = _ints(op, "strides", strides, 2, (1, 2, 4), last)
-    dilation_t = _ints(op, "dilations", dilations, 2, (1, 2, 4), last)
-    spec = _padding(op, padding, 2, explicit=True, last=last)
-    return _plan_forward(op, x, w, stride_t, dilation_t, spec, data_format=data_format)
-
-
-def conv3d(
+def plan_conv3d(
     input: Any,
     filters: Any,
     strides: Any,
@@ -613,7 +721,13 @@ def conv3d(
     data_format: str | None = "NDHWC",
     dilations: Any = None,
     name: str | None = None,
-) -> np.ndarray:
+) -> ConvRun:
+    """Check a ``conv3d`` call and plan its kernels (:func:`conv3d` runs the plan)."""
+    return _plan_rank_conv(_CONVS[3], input, filters, strides, padding, data_format, dilations)
+
+
+conv3d = runs_plan(
+    plan_conv3d,
     """3-D convolution, as ``tf.nn.conv3d``.
 
     Parameters
@@ -642,78 +756,27 @@ def conv3d(
     >>> import numpy as np
     >>> conv3d(np.ones((1, 5, 4, 3, 2)), np.ones((2, 2, 2, 2, 3)), [1, 2, 2, 2, 1], "SAME").shape
     (1, 3, 2, 2, 3)
-    """
-    return plan_conv3d(input, filters, strides, padding, data_format, dilations, name).run()
-
-
-def plan_conv3d(
-    input: Any,
-    filters: Any,
-    strides: Any,
-    padding: Literal["SAME", "VALID"],
-    data_format: str | None = "NDHWC",
-    dilations: Any = None,
-    name: str | None = None,
-) -> ConvRun:
-    """Check a ``conv3d`` call and plan its kernels (:func:`conv3d` runs the plan)."""
-    op = "conv3d"
-    x, w = _arrays(op, _FLOATS, input=input, filters=filters)
-    last = _layout(op, data_format, 3)
-    _rank(op, "input", x, 5, at_least=True)
-    _rank(op, "filters", w, 5)
-    stride_t = _ints(op, "strides", _exact_list(op, "strides", strides, 5), 3, (5,), last)
-    dilation_t: tuple[int, ...] = (1, 1, 1)
-    if dilations is not None:
-        dilation_t = _ints(op, "dilations", _exact_list(op, "dilations", dilations, 5), 3, (5,), last)
-    spec = _padding(op, padding, 3, explicit=False)
-    if spec == "SAME":
-        # The CPU kernel (Eigen's cuboid convolution) centres a window smaller than its stride.
-        sizes = x.shape[-4:-1] if last else x.shape[-3:]
-        spans = _spans(_kernel(op, "filters", w, 3), dilation_t)
-        spec = resolve_padding(spec, sizes, spans, stride_t, SameConvention.TF_EIGEN)
-    return _plan_forward(
-        op,
-        x,
-        w,
-        stride_t,
-        dilation_t,
-        spec,
-        grouped=False,
-        dilation_refused=dilations,
-        data_format=data_format,
-    )
+    """,
+)
 
 
 # -- transposed convolutions ------------------------------------------------------------------
 
 
-def conv1d_transpose(
-    input: Any,
-    filters: Any,
-    output_shape: Any,
-    strides: Any,
-    padding: Literal["SAME", "VALID"] = "SAME",
-    data_format: str | None = "NWC",
-    dilations: Any = None,
-    name: str | None = None,
-) -> np.ndarray:
-    """The transpose (input gradient) of :func:`conv1d`, as ``tf.nn.conv1d_transpose``.
+_TRANSPOSE_DOC = """The transpose (input gradient) of :func:`conv{n}d`, as ``tf.nn.conv{n}d_transpose``.
 
     Parameters
     ----------
     input : array_like
-        ``[batch, width, in_channels]``.
+        ``[batch, {sizes}, in_channels]``.
     filters : array_like
-        ``[filter_width, out_channels, in_channels]``.
-    output_shape : list of 3 ints
-        ``[batch, out_width, out_channels]``; ``out_width`` must convolve back
-        to ``width`` (:func:`~convscope.core.tf_transpose_sizes`). TensorFlow
-        also takes ``[1]``, read as its inserted unit axis: width 1.
+        ``[{kernel}, out_channels, in_channels]``.
+    output_shape : {output_shape}
     strides : int or list of int
-        An int, ``[s]`` or ``[1, s, 1]``.
-    padding : {'SAME', 'VALID'}
-    data_format : {'NWC', 'NCW'}
-        ``'NCW'`` is refused, as TensorFlow's CPU kernel does.
+        {strides}
+    padding : {padding}
+    data_format : {{'{last}', '{first}'}}
+        ``'{first}'`` is refused, as TensorFlow's CPU kernel does.
     dilations : optional
         Must be 1 (the CPU kernel refuses more).
     name : str, optional
@@ -726,13 +789,8 @@ def conv1d_transpose(
 
     Examples
     --------
-    >>> import numpy as np
-    >>> conv1d_transpose(np.ones((1, 2, 1)), np.ones((2, 1, 1)), [1, 4, 1], strides=2)[0, :, 0]
-    array([1., 1., 1., 1.])
+    {examples}
     """
-    return plan_conv1d_transpose(
-        input, filters, output_shape, strides, padding, data_format, dilations, name
-    ).run()
 
 
 def plan_conv1d_transpose(
@@ -746,28 +804,33 @@ def plan_conv1d_transpose(
     name: str | None = None,
 ) -> ConvRun:
     """Check a ``conv1d_transpose`` call and plan its kernels (:func:`conv1d_transpose` runs the plan)."""
-    op = "conv1d_transpose"
-    y, w = _arrays(op, _WITH_INT32, input=input, filters=filters)
-    if not _layout(op, data_format, 1):
-        raise _cpu_layout(op, data_format)
-    _rank(op, "input", y, 3)
-    _rank(op, "filters", w, 3)
-    stride_t = (_ints_1d(op, "strides", strides),)
-    _no_dilation(op, (_ints_1d(op, "dilations", dilations),), dilations)
-    spec = _padding(op, padding, 1, explicit=False)
-    sizes = _output_sizes(op, output_shape, 1, (3, 1))
-    if len(sizes) == 1:
-        # TensorFlow inserts the unit axis into output_shape too: [o] becomes sizes (o, 1).
-        if sizes != [1]:
-            raise ValueError(
-                f"{op}: output_shape={output_shape!r}: a single entry is read as the size of TensorFlow's "
-                "inserted unit axis (and width 1), so only [1] works"
-            )
-        sizes = [y.shape[0], 1, w.shape[1]]
-    return _plan_transpose(op, y, w, sizes, stride_t, spec, (3,))
+    return _plan_rank_transpose(
+        _TRANSPOSES[1], input, filters, output_shape, strides, padding, data_format, dilations
+    )
 
 
-def conv2d_transpose(
+conv1d_transpose = runs_plan(
+    plan_conv1d_transpose,
+    _TRANSPOSE_DOC.format(
+        n=1,
+        sizes="width",
+        kernel="filter_width",
+        output_shape="""list of 3 ints
+        ``[batch, out_width, out_channels]``; ``out_width`` must convolve back
+        to ``width`` (:func:`~convscope.core.tf_transpose_sizes`). TensorFlow
+        also takes ``[1]``, read as its inserted unit axis: width 1.""",
+        strides="An int, ``[s]`` or ``[1, s, 1]``.",
+        padding="{'SAME', 'VALID'}",
+        last="NWC",
+        first="NCW",
+        examples=""">>> import numpy as np
+    >>> conv1d_transpose(np.ones((1, 2, 1)), np.ones((2, 1, 1)), [1, 4, 1], strides=2)[0, :, 0]
+    array([1., 1., 1., 1.])""",
+    ),
+)
+
+
+def plan_conv2d_transpose(
     input: Any,
     filters: Any,
     output_shape: Any,
@@ -776,39 +839,30 @@ def conv2d_transpose(
     data_format: str | None = "NHWC",
     dilations: Any = None,
     name: str | None = None,
-) -> np.ndarray:
-    """The transpose (input gradient) of :func:`conv2d`, as ``tf.nn.conv2d_transpose``.
+) -> ConvRun:
+    """Check a ``conv2d_transpose`` call and plan its kernels (:func:`conv2d_transpose` runs the plan)."""
+    return _plan_rank_transpose(
+        _TRANSPOSES[2], input, filters, output_shape, strides, padding, data_format, dilations
+    )
 
-    Parameters
-    ----------
-    input : array_like
-        ``[batch, height, width, in_channels]``.
-    filters : array_like
-        ``[filter_height, filter_width, out_channels, in_channels]``.
-    output_shape : list of 4 (or 2) ints
+
+conv2d_transpose = runs_plan(
+    plan_conv2d_transpose,
+    _TRANSPOSE_DOC.format(
+        n=2,
+        sizes="height, width",
+        kernel="filter_height, filter_width",
+        output_shape="""list of 4 (or 2) ints
         ``[batch, out_height, out_width, out_channels]`` or just the two
         sizes; each size must convolve back to the input's
-        (:func:`~convscope.core.tf_transpose_sizes`): several sizes may.
-    strides : int or list of int
-        An int, one per spatial axis, or ``[1, sh, sw, 1]``.
-    padding : 'SAME', 'VALID' or list of pairs
+        (:func:`~convscope.core.tf_transpose_sizes`): several sizes may.""",
+        strides="An int, one per spatial axis, or ``[1, sh, sw, 1]``.",
+        padding="""'SAME', 'VALID' or list of pairs
         Of the convolution being transposed: SAME removes the padding that
-        convolution would add (odd cell high), explicit pairs crop.
-    data_format : {'NHWC', 'NCHW'}
-        ``'NCHW'`` is refused, as TensorFlow's CPU kernel does.
-    dilations : optional
-        Must be 1 (the CPU kernel refuses more).
-    name : str, optional
-        Ignored.
-
-    Returns
-    -------
-    numpy.ndarray
-        Of shape ``output_shape``.
-
-    Examples
-    --------
-    Seed 003: a 2x2 all-ones input and filter. SAME with stride 1 keeps 2x2;
+        convolution would add (odd cell high), explicit pairs crop.""",
+        last="NHWC",
+        first="NCHW",
+        examples="""Seed 003: a 2x2 all-ones input and filter. SAME with stride 1 keeps 2x2;
     VALID gives 3x3; stride 2 reaches 3x3 or 4x4 with SAME and 4x4 or 5x5 with
     VALID.
 
@@ -828,80 +882,9 @@ def conv2d_transpose(
     >>> conv2d_transpose(x, w, [1, 5, 5, 1], strides=2, padding="SAME")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: conv2d_transpose: output_shape=[1, 5, 5, 1]: size 5 on spatial axis 0 does not ...
-    """
-    return plan_conv2d_transpose(
-        input, filters, output_shape, strides, padding, data_format, dilations, name
-    ).run()
-
-
-def plan_conv2d_transpose(
-    input: Any,
-    filters: Any,
-    output_shape: Any,
-    strides: Any,
-    padding: Padding = "SAME",
-    data_format: str | None = "NHWC",
-    dilations: Any = None,
-    name: str | None = None,
-) -> ConvRun:
-    """Check a ``conv2d_transpose`` call and plan its kernels (:func:`conv2d_transpose` runs the plan)."""
-    op = "conv2d_transpose"
-    y, w = _arrays(op, _WITH_INT32, input=input, filters=filters)
-    if not _layout(op, data_format, 2):
-        raise _cpu_layout(op, data_format)
-    _rank(op, "input", y, 4)
-    _rank(op, "filters", w, 4)
-    stride_t = _ints(op, "strides", strides, 2, (1, 2, 4))
-    _no_dilation(op, _ints(op, "dilations", dilations, 2, (1, 2, 4)), dilations)
-    spec = _padding(op, padding, 2, explicit=True)
-    return _plan_transpose(op, y, w, output_shape, stride_t, spec, (4, 2))
-
-
-def conv3d_transpose(
-    input: Any,
-    filters: Any,
-    output_shape: Any,
-    strides: Any,
-    padding: Literal["SAME", "VALID"] = "SAME",
-    data_format: str | None = "NDHWC",
-    dilations: Any = None,
-    name: str | None = None,
-) -> np.ndarray:
-    """The transpose (input gradient) of :func:`conv3d`, as ``tf.nn.conv3d_transpose``.
-
-    Parameters
-    ----------
-    input : array_like
-        ``[batch, depth, height, width, in_channels]``.
-    filters : array_like
-        ``[d, h, w, out_channels, in_channels]``.
-    output_shape : list of 5 ints
-        ``[batch, out_depth, out_height, out_width, out_channels]``.
-    strides : int or list of int
-        An int, one per spatial axis, or ``[1, sd, sh, sw, 1]``.
-    padding : {'SAME', 'VALID'}
-    data_format : {'NDHWC', 'NCDHW'}
-        ``'NCDHW'`` is refused, as TensorFlow's CPU kernel does.
-    dilations : optional
-        Must be 1 (the CPU kernel refuses more).
-    name : str, optional
-        Ignored.
-
-    Returns
-    -------
-    numpy.ndarray
-        Of shape ``output_shape``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> conv3d_transpose(np.ones((1, 2, 2, 2, 1)), np.ones((3, 3, 3, 4, 1)), [1, 4, 3, 4, 4], 2).shape
-    (1, 4, 3, 4, 4)
-    """
-    return plan_conv3d_transpose(
-        input, filters, output_shape, strides, padding, data_format, dilations, name
-    ).run()
+    ValueError: conv2d_transpose: output_shape=[1, 5, 5, 1]: size 5 on spatial axis 0 does not ...""",
+    ),
+)
 
 
 def plan_conv3d_transpose(
@@ -915,39 +898,28 @@ def plan_conv3d_transpose(
     name: str | None = None,
 ) -> ConvRun:
     """Check a ``conv3d_transpose`` call and plan its kernels (:func:`conv3d_transpose` runs the plan)."""
-    op = "conv3d_transpose"
-    y, w = _arrays(op, _FLOATS, input=input, filters=filters)
-    if not _layout(op, data_format, 3):
-        raise _cpu_layout(op, data_format)
-    _rank(op, "input", y, 5)
-    _rank(op, "filters", w, 5)
-    stride_t = _ints(op, "strides", strides, 3, (1, 3, 5))
-    _no_dilation(op, _ints(op, "dilations", dilations, 3, (1, 3, 5)), dilations)
-    spec = _padding(op, padding, 3, explicit=False)
-    return _plan_transpose(op, y, w, output_shape, stride_t, spec, (5,))
+    return _plan_rank_transpose(
+        _TRANSPOSES[3], input, filters, output_shape, strides, padding, data_format, dilations
+    )
 
 
-def conv_transpose(
-    input: Any,
-    filters: Any,
-    output_shape: Any,
-    strides: Any,
-    padding: Padding = "SAME",
-    data_format: str | None = None,
-    dilations: Any = None,
-    name: str | None = None,
-) -> np.ndarray:
-    """``conv1d_transpose``, ``conv2d_transpose`` or ``conv3d_transpose`` by ``len(output_shape)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> conv_transpose(np.ones((1, 2, 1)), np.ones((3, 1, 1)), [1, 5, 1], 2, "VALID")[0, :, 0]
-    array([1., 1., 2., 1., 1.])
-    """
-    return plan_conv_transpose(
-        input, filters, output_shape, strides, padding, data_format, dilations, name
-    ).run()
+conv3d_transpose = runs_plan(
+    plan_conv3d_transpose,
+    _TRANSPOSE_DOC.format(
+        n=3,
+        sizes="depth, height, width",
+        kernel="d, h, w",
+        output_shape="""list of 5 ints
+        ``[batch, out_depth, out_height, out_width, out_channels]``.""",
+        strides="An int, one per spatial axis, or ``[1, sd, sh, sw, 1]``.",
+        padding="{'SAME', 'VALID'}",
+        last="NDHWC",
+        first="NCDHW",
+        examples=""">>> import numpy as np
+    >>> conv3d_transpose(np.ones((1, 2, 2, 2, 1)), np.ones((3, 3, 3, 4, 1)), [1, 4, 3, 4, 4], 2).shape
+    (1, 4, 3, 4, 4)""",
+    ),
+)
 
 
 def plan_conv_transpose(
@@ -969,10 +941,24 @@ def plan_conv_transpose(
         ) from None
     if not 3 <= count <= 5:
         raise ValueError(f"conv_transpose: output_shape={output_shape!r} must have 3, 4 or 5 entries")
-    op: Any = (plan_conv1d_transpose, plan_conv2d_transpose, plan_conv3d_transpose)[count - 3]
-    formats = {"data_format": data_format} if data_format is not None else {}
-    plan: ConvRun = op(input, filters, output_shape, strides, padding, dilations=dilations, **formats)
-    return plan
+    # data_format None is each rank's channels-last default, as in TensorFlow
+    variant = _TRANSPOSES[count - 2]
+    return _plan_rank_transpose(
+        variant, input, filters, output_shape, strides, padding, data_format, dilations
+    )
+
+
+conv_transpose = runs_plan(
+    plan_conv_transpose,
+    """``conv1d_transpose``, ``conv2d_transpose`` or ``conv3d_transpose`` by ``len(output_shape)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> conv_transpose(np.ones((1, 2, 1)), np.ones((3, 1, 1)), [1, 5, 1], 2, "VALID")[0, :, 0]
+    array([1., 1., 2., 1., 1.])
+    """,
+)
 
 
 def _sequence(op: str, name: str, value: Any, spatial: int, last: bool) -> list[int]:
@@ -983,32 +969,6 @@ def _sequence(op: str, name: str, value: Any, spatial: int, last: bool) -> list[
         return _exact_list(op, name, value, spatial + 2)
     inner = list(_ints(op, name, value, spatial, (1, spatial), last))
     return [1, *inner, 1] if last else [1, 1, *inner]
-
-
-def convolution(
-    input: Any,
-    filters: Any,
-    strides: Any = None,
-    padding: Padding = "VALID",
-    data_format: str | None = None,
-    dilations: Any = None,
-    name: str | None = None,
-) -> np.ndarray:
-    """N-d convolution chosen by the filter's rank, as ``tf.nn.convolution``.
-
-    Undilated, it is :func:`conv1d`, :func:`conv2d` (without explicit padding)
-    or :func:`conv3d`. Dilated, TensorFlow runs the undilated op on a
-    space-to-batch rearrangement: the result is the dilated convolution, with
-    strides of 1 only, explicit padding for 2-d only (batch and channel pairs
-    ignored), and dilated 3-d convolution allowed.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> convolution(np.ones((1, 7, 7, 7, 1)), np.ones((2, 2, 2, 1, 1)), padding="SAME", dilations=2).shape
-    (1, 7, 7, 7, 1)
-    """
-    return plan_convolution(input, filters, strides, padding, data_format, dilations, name).run()
 
 
 def plan_convolution(
@@ -1026,16 +986,14 @@ def plan_convolution(
     spatial = w.ndim - 2
     if spatial not in (1, 2, 3):
         raise ValueError(f"{op}: filters must be 3-D, 4-D or 5-D (1 to 3 spatial axes), got shape {w.shape}")
-    formats = {1: ("NWC", "NCW", "NHWC", "NCHW"), 2: ("NHWC", "NCHW"), 3: ("NDHWC", "NCDHW")}[spatial]
-    last = _layout(op, data_format, spatial, formats)
+    variant = _CONVS[spatial]
+    last = _layout(op, data_format, spatial, variant.formats)
     full_dilations = _sequence(op, "dilations", dilations, spatial, last)
     full_strides = _sequence(op, "strides", strides, spatial, last)
     if all(d == 1 for d in full_dilations):
         # Undilated, TensorFlow hands the string straight to the op: no explicit padding.
         named: Any = _padding(op, padding, spatial, explicit=False)
-        rank_op: Any = (plan_conv1d, plan_conv2d, plan_conv3d)[spatial - 1]
-        plan: ConvRun = rank_op(input, filters, full_strides, named, data_format, full_dilations)
-        return plan
+        return _plan_rank_conv(variant, input, filters, full_strides, named, data_format, full_dilations)
     # Dilated: space-to-batch keeps the spatial entries only, unchecked elsewhere.
     inner = slice(1, -1) if last else slice(2, None)
     stride_t, dilation_t = tuple(full_strides[inner]), tuple(full_dilations[inner])
@@ -1043,19 +1001,55 @@ def plan_convolution(
         raise ValueError(f"{op}: strides={strides!r} and dilations={dilations!r} must be positive")
     if max(stride_t) > 1:
         raise ValueError(f"{op}: strides={strides!r} above 1 are not supported with dilations={dilations!r}")
-    allowed = _WITH_INT32 if spatial < 3 else _FLOATS
-    x, w = _arrays(op, allowed, input=input, filters=filters)
+    x, w = _arrays(op, variant.dtypes, input=input, filters=filters)
     _rank(op, "input", x, spatial + 2, at_least=True)
-    spec = _padding(op, padding, spatial, explicit=spatial == 2, outer_ignored=True, last=last)
-    return _plan_forward(op, x, w, stride_t, dilation_t, spec, grouped=spatial < 3, data_format=data_format)
+    spec = _padding(op, padding, spatial, explicit=variant.explicit, outer_ignored=True, last=last)
+    grouped = not variant.cuboid
+    return _plan_forward(op, x, w, stride_t, dilation_t, spec, grouped=grouped, data_format=data_format)
+
+
+convolution = runs_plan(
+    plan_convolution,
+    """N-d convolution chosen by the filter's rank, as ``tf.nn.convolution``.
+
+    Undilated, it is :func:`conv1d`, :func:`conv2d` (without explicit padding)
+    or :func:`conv3d`. Dilated, TensorFlow runs the undilated op on a
+    space-to-batch rearrangement: the result is the dilated convolution, with
+    strides of 1 only, explicit padding for 2-d only (batch and channel pairs
+    ignored), and dilated 3-d convolution allowed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> convolution(np.ones((1, 7, 7, 7, 1)), np.ones((2, 2, 2, 1, 1)), padding="SAME", dilations=2).shape
+    (1, 7, 7, 7, 1)
+    """,
+)
 
 
 # -- atrous, depthwise and separable ------------------------------------------------------------
 
 
-def atrous_conv2d(
+def plan_atrous_conv2d(
     value: Any, filters: Any, rate: Any, padding: Padding, name: str | None = None
-) -> np.ndarray:
+) -> ConvRun:
+    """Check an ``atrous_conv2d`` call and plan its kernels (:func:`atrous_conv2d` runs the plan)."""
+    op = "atrous_conv2d"
+    x, w = _arrays(op, _WITH_INT32, value=value, filters=filters)
+    _rank(op, "value", x, 4, at_least=True)
+    _rank(op, "filters", w, 4)
+    rates = _ints(op, "rate", rate, 2, (1, 2))
+    spec = _padding(op, padding, 2, explicit=True, outer_ignored=True)
+    if not isinstance(spec, str) and rates == (1, 1):
+        # Undilated, TensorFlow calls Conv2D without converting explicit padding.
+        raise TypeError(
+            f"{op}: padding={padding!r}: explicit padding needs a rate above 1 (TensorFlow's quirk)"
+        )
+    return _plan_forward(op, x, w, (1, 1), rates, spec)
+
+
+atrous_conv2d = runs_plan(
+    plan_atrous_conv2d,
     """Atrous (dilated) 2-D convolution at stride 1, as ``tf.nn.atrous_conv2d``.
 
     TensorFlow computes it by space-to-batch; the result is the convolution
@@ -1082,26 +1076,8 @@ def atrous_conv2d(
     >>> import numpy as np
     >>> atrous_conv2d(np.ones((1, 7, 7, 1)), np.ones((3, 3, 1, 1)), rate=2, padding="VALID").shape
     (1, 3, 3, 1)
-    """
-    return plan_atrous_conv2d(value, filters, rate, padding, name).run()
-
-
-def plan_atrous_conv2d(
-    value: Any, filters: Any, rate: Any, padding: Padding, name: str | None = None
-) -> ConvRun:
-    """Check an ``atrous_conv2d`` call and plan its kernels (:func:`atrous_conv2d` runs the plan)."""
-    op = "atrous_conv2d"
-    x, w = _arrays(op, _WITH_INT32, value=value, filters=filters)
-    _rank(op, "value", x, 4, at_least=True)
-    _rank(op, "filters", w, 4)
-    rates = _ints(op, "rate", rate, 2, (1, 2))
-    spec = _padding(op, padding, 2, explicit=True, outer_ignored=True)
-    if not isinstance(spec, str) and rates == (1, 1):
-        # Undilated, TensorFlow calls Conv2D without converting explicit padding.
-        raise TypeError(
-            f"{op}: padding={padding!r}: explicit padding needs a rate above 1 (TensorFlow's quirk)"
-        )
-    return _plan_forward(op, x, w, (1, 1), rates, spec)
+    """,
+)
 
 
 def _depthwise_args(
@@ -1129,11 +1105,17 @@ def _plan_depthwise(
     op: str,
     x: np.ndarray,
     w: np.ndarray,
-    strides: tuple[int, ...],
-    dilations: tuple[int, ...],
-    spec: _Spec,
+    filter_name: str,
+    strides: Any,
+    padding: Any,
     data_format: Any,
+    dilations: Any,
 ) -> ConvRun:
+    """The checks and plan of ``depthwise_conv2d`` (and ``separable_conv2d``'s first step)."""
+    stride_t, dilation_t, last = _depthwise_args(op, strides, dilations, data_format)
+    _rank(op, "input", x, 4)
+    _rank(op, filter_name, w, 4)
+    spec = _padding(op, padding, 2, explicit=True, outer_ignored=max(dilation_t) > 1, last=last)
     channels = w.shape[2]
     found = x.shape[-1] if data_format is None or data_format.endswith("C") else x.shape[1]
     if found != channels:
@@ -1146,11 +1128,11 @@ def _plan_depthwise(
     # Output channel c * multiplier + m reads input channel c: a convolution with one group per channel.
     grouped = w.reshape(*w.shape[:2], 1, channels * w.shape[3])
     return _plan_forward(
-        op, x, grouped, strides, dilations, spec, data_format=data_format, filter_shape=w.shape
+        op, x, grouped, stride_t, dilation_t, spec, data_format=data_format, filter_shape=w.shape
     )
 
 
-def depthwise_conv2d(
+def plan_depthwise_conv2d(
     input: Any,
     filter: Any,
     strides: Any,
@@ -1158,7 +1140,15 @@ def depthwise_conv2d(
     data_format: str | None = None,
     dilations: Any = None,
     name: str | None = None,
-) -> np.ndarray:
+) -> ConvRun:
+    """Check a ``depthwise_conv2d`` call and plan its kernels (:func:`depthwise_conv2d` runs the plan)."""
+    op = "depthwise_conv2d"
+    x, w = _arrays(op, _FLOATS, input=input, filter=filter)
+    return _plan_depthwise(op, x, w, "filter", strides, padding, data_format, dilations)
+
+
+depthwise_conv2d = runs_plan(
+    plan_depthwise_conv2d,
     """Depthwise 2-D convolution, as ``tf.nn.depthwise_conv2d``.
 
     Parameters
@@ -1189,30 +1179,11 @@ def depthwise_conv2d(
     >>> x = np.arange(2.0).reshape(1, 1, 1, 2)
     >>> depthwise_conv2d(x, np.ones((1, 1, 2, 2)), [1, 1, 1, 1], "VALID")[0, 0, 0]
     array([0., 0., 1., 1.])
-    """
-    return plan_depthwise_conv2d(input, filter, strides, padding, data_format, dilations, name).run()
+    """,
+)
 
 
-def plan_depthwise_conv2d(
-    input: Any,
-    filter: Any,
-    strides: Any,
-    padding: Padding,
-    data_format: str | None = None,
-    dilations: Any = None,
-    name: str | None = None,
-) -> ConvRun:
-    """Check a ``depthwise_conv2d`` call and plan its kernels (:func:`depthwise_conv2d` runs the plan)."""
-    op = "depthwise_conv2d"
-    x, w = _arrays(op, _FLOATS, input=input, filter=filter)
-    stride_t, dilation_t, last = _depthwise_args(op, strides, dilations, data_format)
-    _rank(op, "input", x, 4)
-    _rank(op, "filter", w, 4)
-    spec = _padding(op, padding, 2, explicit=True, outer_ignored=max(dilation_t) > 1, last=last)
-    return _plan_depthwise(op, x, w, stride_t, dilation_t, spec, data_format)
-
-
-def separable_conv2d(
+def plan_separable_conv2d(
     input: Any,
     depthwise_filter: Any,
     pointwise_filter: Any,
@@ -1221,7 +1192,23 @@ def separable_conv2d(
     data_format: str | None = None,
     dilations: Any = None,
     name: str | None = None,
-) -> np.ndarray:
+) -> SeparableRun:
+    """Check a ``separable_conv2d`` call and plan its kernels (:func:`separable_conv2d` runs the plan)."""
+    op = "separable_conv2d"
+    x, dw, pw = _arrays(
+        op, _FLOATS, input=input, depthwise_filter=depthwise_filter, pointwise_filter=pointwise_filter
+    )
+    _rank(op, "pointwise_filter", pw, 4)
+    if pw.shape[:2] != (1, 1):
+        raise ValueError(
+            f"{op}: pointwise_filter must be [1, 1, channels, out_channels], got shape {pw.shape}"
+        )
+    depthwise = _plan_depthwise(op, x, dw, "depthwise_filter", strides, padding, data_format, dilations)
+    return SeparableRun(depthwise, pw, data_format)
+
+
+separable_conv2d = runs_plan(
+    plan_separable_conv2d,
     """Depthwise then pointwise (1x1) convolution, as ``tf.nn.separable_conv2d``.
 
     Parameters
@@ -1248,35 +1235,5 @@ def separable_conv2d(
     >>> separable_conv2d(np.ones((1, 5, 5, 3)), np.ones((3, 3, 3, 2)), np.ones((1, 1, 6, 4)),
     ...                  [1, 2, 2, 1], "SAME").shape
     (1, 3, 3, 4)
-    """
-    return plan_separable_conv2d(
-        input, depthwise_filter, pointwise_filter, strides, padding, data_format, dilations, name
-    ).run()
-
-
-def plan_separable_conv2d(
-    input: Any,
-    depthwise_filter: Any,
-    pointwise_filter: Any,
-    strides: Any,
-    padding: Padding,
-    data_format: str | None = None,
-    dilations: Any = None,
-    name: str | None = None,
-) -> SeparableRun:
-    """Check a ``separable_conv2d`` call and plan its kernels (:func:`separable_conv2d` runs the plan)."""
-    op = "separable_conv2d"
-    x, dw, pw = _arrays(
-        op, _FLOATS, input=input, depthwise_filter=depthwise_filter, pointwise_filter=pointwise_filter
-    )
-    _rank(op, "pointwise_filter", pw, 4)
-    if pw.shape[:2] != (1, 1):
-        raise ValueError(
-            f"{op}: pointwise_filter must be [1, 1, channels, out_channels], got shape {pw.shape}"
-        )
-    stride_t, dilation_t, last = _depthwise_args(op, strides, dilations, data_format)
-    _rank(op, "input", x, 4)
-    _rank(op, "depthwise_filter", dw, 4)
-    spec = _padding(op, padding, 2, explicit=True, outer_ignored=max(dilation_t) > 1, last=last)
-    depthwise = _plan_depthwise(op, x, dw, stride_t, dilation_t, spec, data_format)
-    return SeparableRun(depthwise, pw, data_format)
+    """,
+)

@@ -25,16 +25,16 @@ What TensorFlow 2.21's CPU kernels do, and so does this module:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from ..core import Axis, SameConvention, resolve_padding, tf_window_size
 from ..functional.pool import PoolPlan, run_avg_pool
 from ..kernels import window
-from ._args import DATA_FORMATS, from_channels_first, to_channels_first
+from ._args import DATA_FORMATS, from_channels_first, runs_plan, tf_convert, to_channels_first
 
 __all__ = [
     "avg_pool",
@@ -61,7 +61,6 @@ MAX_POOL_DTYPES = _FLOATS + _SIGNED + _dtypes(np.uint8, np.uint16)
 AVG_POOL_DTYPES = _FLOATS
 POOL3D_DTYPES = _dtypes(np.float32)
 ARGMAX_DTYPES = _FLOATS + _SIGNED + _dtypes(np.uint8, np.uint16, np.uint32, np.uint64)
-_INT32 = np.iinfo(np.int32)
 
 
 # -- arguments -------------------------------------------------------------------
@@ -78,23 +77,7 @@ def tf_array(value: Any, name: str, op: str, allowed: Sequence[np.dtype[Any]] | 
     >>> tf_array([[1.5, 2.0]], "input", "max_pool1d", None).dtype
     dtype('float32')
     """
-    if value is None:
-        raise TypeError(f"{op}: {name} must be an array, got None")
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
-        value = value.detach().cpu().numpy()
-    from_python = not hasattr(value, "dtype")
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{op}: {name} could not be converted to an array ({error})") from None
-    if from_python and array.dtype == np.float64:
-        array = array.astype(np.float32)
-    elif (
-        from_python
-        and array.dtype == np.int64
-        and (array.size == 0 or (_INT32.min <= array.min() and array.max() <= _INT32.max))
-    ):
-        array = array.astype(np.int32)
+    array = tf_convert(value, name, op)
     if allowed is None:
         if array.dtype.kind not in "biufc":
             raise TypeError(f"{op}: {name} has dtype {array.dtype}; expected a numeric or bool array")
@@ -331,18 +314,6 @@ class PoolRun:
 # -- public operators --------------------------------------------------------------------
 
 
-class Pool(Protocol):
-    def __call__(
-        self,
-        input: Any,
-        ksize: Any,
-        strides: Any,
-        padding: Any,
-        data_format: str = ...,
-        name: str | None = None,
-    ) -> np.ndarray: ...
-
-
 def _check_call(
     op: str,
     spatial: int,
@@ -390,23 +361,30 @@ def plan_rank_pool(
     return PoolRun(x, maximum, call, floor_at_lowest=spatial < 3)
 
 
-def _pool_op(kind: str, spatial: int) -> Pool:
-    op = f"{kind}_pool{spatial}d"
-    default = DATA_FORMATS[spatial][0]
+def pool_planner(kind: str, spatial: int | None) -> Callable[..., PoolRun]:
+    """``plan_{kind}_pool{spatial}d``; with ``spatial=None``, ``plan_{kind}_pool`` (rank of input)."""
+    op = f"{kind}_pool{spatial}d" if spatial is not None else f"{kind}_pool"
+    default = DATA_FORMATS[spatial][0] if spatial is not None else None
 
-    def pool_fn(
+    def plan(
         input: Any,
         ksize: Any,
         strides: Any,
         padding: Any,
-        data_format: str = default,
+        data_format: str | None = default,
         name: str | None = None,
-    ) -> np.ndarray:
-        return plan_rank_pool(kind, spatial, input, ksize, strides, padding, data_format).run()
+    ) -> PoolRun:
+        if spatial is None:
+            return _plan_any_rank(kind, input, ksize, strides, padding, data_format)
+        return plan_rank_pool(kind, spatial, input, ksize, strides, padding, data_format)
 
-    pool_fn.__name__ = pool_fn.__qualname__ = op
-    pool_fn.__doc__ = _doc(kind, spatial, default)
-    return pool_fn
+    plan.__name__ = plan.__qualname__ = f"plan_{op}"
+    plan.__doc__ = f"Check a call of ``{op}`` and plan its kernels (:func:`{op}` runs the plan)."
+    return plan
+
+
+def _pool_op(kind: str, spatial: int) -> Callable[..., np.ndarray]:
+    return runs_plan(pool_planner(kind, spatial), _doc(kind, spatial, DATA_FORMATS[spatial][0]))
 
 
 def _doc(kind: str, spatial: int, layout: str) -> str:
@@ -502,14 +480,20 @@ def _rank_of(op: str, input: Any) -> int:
     return spatial
 
 
-def max_pool(
-    input: Any,
-    ksize: Any,
-    strides: Any,
-    padding: Any,
-    data_format: str | None = None,
-    name: str | None = None,
-) -> np.ndarray:
+def _plan_any_rank(
+    kind: str, input: Any, ksize: Any, strides: Any, padding: Any, data_format: Any
+) -> PoolRun:
+    op = f"{kind}_pool"
+    spatial = _rank_of(op, input)
+    if kind == "max" and spatial == 3 and isinstance(padding, (list, tuple)):
+        raise ValueError(f"{op}: explicit padding is not supported for 5-D input")
+    layout = DATA_FORMATS[spatial][0] if data_format is None else data_format
+    return plan_rank_pool(kind, spatial, input, ksize, strides, padding, layout)
+
+
+plan_max_pool = pool_planner("max", None)
+max_pool = runs_plan(
+    plan_max_pool,
     """Max pooling of 3-D, 4-D or 5-D data, as ``tf.nn.max_pool``: the rank picks ``max_pool{1,2,3}d``.
 
     ``data_format=None`` means channels last. Explicit padding is refused for
@@ -520,34 +504,11 @@ def max_pool(
     >>> import numpy as np
     >>> max_pool(np.arange(6.0).reshape(1, 6, 1), 3, 3, "VALID").ravel()
     array([2., 5.])
-    """
-    return plan_max_pool(input, ksize, strides, padding, data_format, name).run()
-
-
-def plan_max_pool(
-    input: Any,
-    ksize: Any,
-    strides: Any,
-    padding: Any,
-    data_format: str | None = None,
-    name: str | None = None,
-) -> PoolRun:
-    """Check a ``max_pool`` call and plan its kernels (:func:`max_pool` runs the plan)."""
-    spatial = _rank_of("max_pool", input)
-    if spatial == 3 and isinstance(padding, (list, tuple)):
-        raise ValueError("max_pool: explicit padding is not supported for 5-D input")
-    layout = DATA_FORMATS[spatial][0] if data_format is None else data_format
-    return plan_rank_pool("max", spatial, input, ksize, strides, padding, layout)
-
-
-def avg_pool(
-    input: Any,
-    ksize: Any,
-    strides: Any,
-    padding: Any,
-    data_format: str | None = None,
-    name: str | None = None,
-) -> np.ndarray:
+    """,
+)
+plan_avg_pool = pool_planner("avg", None)
+avg_pool = runs_plan(
+    plan_avg_pool,
     """Average pooling of 3-D, 4-D or 5-D data, as ``tf.nn.avg_pool``: the rank picks ``avg_pool{1,2,3}d``.
 
     Examples
@@ -555,61 +516,8 @@ def avg_pool(
     >>> import numpy as np
     >>> avg_pool(np.arange(5.0).reshape(1, 5, 1), 2, 2, "SAME").ravel()  # the last window holds one cell
     array([0.5, 2.5, 4. ])
-    """
-    return plan_avg_pool(input, ksize, strides, padding, data_format, name).run()
-
-
-def plan_avg_pool(
-    input: Any,
-    ksize: Any,
-    strides: Any,
-    padding: Any,
-    data_format: str | None = None,
-    name: str | None = None,
-) -> PoolRun:
-    """Check an ``avg_pool`` call and plan its kernels (:func:`avg_pool` runs the plan)."""
-    spatial = _rank_of("avg_pool", input)
-    layout = DATA_FORMATS[spatial][0] if data_format is None else data_format
-    return plan_rank_pool("avg", spatial, input, ksize, strides, padding, layout)
-
-
-def pool(
-    input: Any,
-    window_shape: Sequence[int],
-    pooling_type: str,
-    strides: Sequence[int] | None = None,
-    padding: Any = "VALID",
-    data_format: str | None = None,
-    dilations: Sequence[int] | None = None,
-    name: str | None = None,
-) -> np.ndarray:
-    """N-d max or average pooling with dilation, as ``tf.nn.pool``.
-
-    Parameters
-    ----------
-    input : array_like
-        ``[N, *spatial, C]`` with ``len(window_shape)`` spatial axes.
-    window_shape : list of int
-        The window, one entry per spatial axis (1 to 3).
-    pooling_type : {'MAX', 'AVG'}
-    strides, dilations : list of int, optional
-        One entry per spatial axis (default 1). Strides above 1 and dilations
-        above 1 exclude each other, and no stride may exceed the window.
-    padding : {'VALID', 'SAME'}
-        SAME is refused with dilation. Explicit pairs are taken for 2-D ``'MAX'``
-        without dilation, as TensorFlow passes them on to ``max_pool2d``.
-    data_format : str, optional
-        Channels last (the default); channels first is refused, as on TensorFlow's CPU.
-
-    Examples
-    --------
-    A dilated window reads every other cell:
-
-    >>> import numpy as np
-    >>> pool(np.arange(5.0).reshape(1, 5, 1), [2], "MAX", dilations=[2]).ravel()
-    array([2., 3., 4.])
-    """
-    return plan_pool(input, window_shape, pooling_type, strides, padding, data_format, dilations, name).run()
+    """,
+)
 
 
 def plan_pool(
@@ -658,6 +566,37 @@ def plan_pool(
     return PoolRun(x, maximum, call, floor_at_lowest=spatial < 3, divisor=divisor)
 
 
+pool = runs_plan(
+    plan_pool,
+    """N-d max or average pooling with dilation, as ``tf.nn.pool``.
+
+    Parameters
+    ----------
+    input : array_like
+        ``[N, *spatial, C]`` with ``len(window_shape)`` spatial axes.
+    window_shape : list of int
+        The window, one entry per spatial axis (1 to 3).
+    pooling_type : {'MAX', 'AVG'}
+    strides, dilations : list of int, optional
+        One entry per spatial axis (default 1). Strides above 1 and dilations
+        above 1 exclude each other, and no stride may exceed the window.
+    padding : {'VALID', 'SAME'}
+        SAME is refused with dilation. Explicit pairs are taken for 2-D ``'MAX'``
+        without dilation, as TensorFlow passes them on to ``max_pool2d``.
+    data_format : str, optional
+        Channels last (the default); channels first is refused, as on TensorFlow's CPU.
+
+    Examples
+    --------
+    A dilated window reads every other cell:
+
+    >>> import numpy as np
+    >>> pool(np.arange(5.0).reshape(1, 5, 1), [2], "MAX", dilations=[2]).ravel()
+    array([2., 3., 4.])
+    """,
+)
+
+
 def _per_axis(value: Any, spatial: int, name: str, op: str) -> tuple[int, ...]:
     if value is None:
         return (1,) * spatial
@@ -700,7 +639,7 @@ def argmax_dtype(output_dtype: Any) -> np.dtype[Any]:
     return dtype
 
 
-def max_pool_with_argmax(
+def plan_max_pool_with_argmax(
     input: Any,
     ksize: Any,
     strides: Any,
@@ -709,7 +648,29 @@ def max_pool_with_argmax(
     output_dtype: Any = "int64",
     include_batch_in_index: bool = False,
     name: str | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> ArgmaxRun:
+    """Check a ``max_pool_with_argmax`` call and plan it (:func:`max_pool_with_argmax` runs the plan)."""
+    op = "max_pool_with_argmax"
+    if data_format != "NHWC":
+        raise ValueError(f"{op}: data_format={data_format!r} is not supported (only 'NHWC')")
+    window_size = window_spec(ksize, 2, "ksize", op)
+    step = window_spec(strides, 2, "strides", op)
+    index_dtype = argmax_dtype(output_dtype)
+    if not isinstance(include_batch_in_index, bool):
+        raise TypeError(f"{op}: include_batch_in_index must be a bool, got {include_batch_in_index!r}")
+    x = tf_array(input, "input", op, ARGMAX_DTYPES)
+    pads = padding_spec(op, padding, 2, explicit=False)
+    check_rank(op, x, 4)
+    if x.size == 0:
+        raise ValueError(f"{op}: input must not be empty, got shape {x.shape}")
+    if window_size.channel != 1 or step.channel != 1:  # TensorFlow ignores both silently
+        raise ValueError(f"{op}: ksize={ksize!r} and strides={strides!r} must be 1 along the channels")
+    call = TfPool(op, x, window_axes(op, x.shape[1:-1], window_size.spatial, step.spatial, pads))
+    return ArgmaxRun(call, index_dtype, include_batch_in_index)
+
+
+max_pool_with_argmax = runs_plan(
+    plan_max_pool_with_argmax,
     """2-d max pooling with the flat index of each maximum, as ``tf.nn.max_pool_with_argmax``.
 
     The index of input cell ``(b, y, x, c)`` is ``((b * height + y) * width + x) * channels + c``
@@ -741,40 +702,9 @@ def max_pool_with_argmax(
     >>> values, indices = max_pool_with_argmax(x, 2, 2, "VALID")
     >>> float(values.item()), int(indices.item())  # the first of the tied fives
     (5.0, 1)
-    """
-    return plan_max_pool_with_argmax(
-        input, ksize, strides, padding, data_format, output_dtype, include_batch_in_index, name
-    ).run()
-
-
-def plan_max_pool_with_argmax(
-    input: Any,
-    ksize: Any,
-    strides: Any,
-    padding: str,
-    data_format: str = "NHWC",
-    output_dtype: Any = "int64",
-    include_batch_in_index: bool = False,
-    name: str | None = None,
-) -> ArgmaxRun:
-    """Check a ``max_pool_with_argmax`` call and plan it (:func:`max_pool_with_argmax` runs the plan)."""
-    op = "max_pool_with_argmax"
-    if data_format != "NHWC":
-        raise ValueError(f"{op}: data_format={data_format!r} is not supported (only 'NHWC')")
-    window_size = window_spec(ksize, 2, "ksize", op)
-    step = window_spec(strides, 2, "strides", op)
-    index_dtype = argmax_dtype(output_dtype)
-    if not isinstance(include_batch_in_index, bool):
-        raise TypeError(f"{op}: include_batch_in_index must be a bool, got {include_batch_in_index!r}")
-    x = tf_array(input, "input", op, ARGMAX_DTYPES)
-    pads = padding_spec(op, padding, 2, explicit=False)
-    check_rank(op, x, 4)
-    if x.size == 0:
-        raise ValueError(f"{op}: input must not be empty, got shape {x.shape}")
-    if window_size.channel != 1 or step.channel != 1:  # TensorFlow ignores both silently
-        raise ValueError(f"{op}: ksize={ksize!r} and strides={strides!r} must be 1 along the channels")
-    call = TfPool(op, x, window_axes(op, x.shape[1:-1], window_size.spatial, step.spatial, pads))
-    return ArgmaxRun(call, index_dtype, include_batch_in_index)
+    """,
+    "tuple[np.ndarray, np.ndarray]",
+)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from ..core.resample import (
     tf_preserved_size,
 )
 from ..kernels import resample as resample_kernel
-from ._args import from_channels_first, to_channels_first
+from ._args import from_channels_first, runs_plan, tf_convert, to_channels_first
 
 __all__ = ["ResizeMethod", "resize"]
 
@@ -39,6 +39,8 @@ _DTYPES = tuple(
     for t in (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16)
 )
 _INT32_MAX = 2**31 - 1
+Size = tuple[int, int]
+AxisTaps = Callable[[int, int], Taps]
 
 
 class ResizeMethod:
@@ -63,26 +65,25 @@ def images_array(images: Any, op: str) -> np.ndarray:
     Nested Python lists become int32 or float32, as ``tf.convert_to_tensor``
     makes them (int64 when an int does not fit).
     """
-    if images is None:
-        raise TypeError(f"{op}: images must be an array, got None")
-    if hasattr(images, "detach") and hasattr(images, "numpy"):  # a torch tensor
-        images = images.detach().cpu().numpy()
-    from_python = not hasattr(images, "dtype")
-    try:
-        array = np.asarray(images)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{op}: images could not be converted to an array ({error})") from None
-    if from_python and array.dtype == np.float64:
-        array = array.astype(np.float32)
-    elif from_python and array.dtype == np.int64 and (array.size == 0 or np.abs(array).max() <= _INT32_MAX):
-        array = array.astype(np.int32)
+    array = tf_convert(images, "images", op)
     if array.dtype not in _DTYPES:
         names = ", ".join(d.name for d in _DTYPES)
         raise TypeError(f"{op}: images has dtype {array.dtype}; TensorFlow resizes only {names}")
     return array
 
 
-def size_pair(size: Any, op: str, legacy: bool) -> tuple[int, int]:
+def images_and_size(images: Any, size: Any, preserve_aspect_ratio: bool, op: str) -> tuple[np.ndarray, Size]:
+    """The images (3-D or 4-D) and output size of ``tf.image.resize`` and ``tf.compat.v1.image.resize``."""
+    x = images_array(images, op)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"{op}: images must have either 3 or 4 dimensions, got shape {x.shape}")
+    out = size_pair(size, op, legacy=False)
+    if preserve_aspect_ratio:
+        out = tf_preserved_size((x.shape[-3], x.shape[-2]), out)
+    return x, out
+
+
+def size_pair(size: Any, op: str, legacy: bool) -> Size:
     """``size`` as ``(new_height, new_width)``, accepted where TensorFlow converts it to int32.
 
     Python numbers must be ints (``legacy`` ops refuse others with
@@ -130,7 +131,7 @@ def bool_attr(value: Any, name: str, op: str, default: bool) -> bool:
     return value
 
 
-def check_sizes(x: np.ndarray, out: tuple[int, int], op: str) -> None:
+def check_sizes(x: np.ndarray, out: Size, op: str) -> None:
     """The refusals of TensorFlow's ``ImageResizerState`` (and of ``ScaleAndTranslate``)."""
     if x.shape[-1] <= 0:
         raise ValueError(f"{op}: images must have at least one channel, got shape {x.shape}")
@@ -167,6 +168,12 @@ class ResizeRun:
         return self.x if self.taps is None else apply_taps(self.x, self.taps, self.keep_dtype)
 
 
+def plan_taps(x: np.ndarray, out: Size, axis_taps: AxisTaps, op: str, keep_dtype: bool = False) -> ResizeRun:
+    """Check the sizes, then plan height and width with ``axis_taps(in_size, out_size)``."""
+    check_sizes(x, out, op)
+    return ResizeRun(x, (axis_taps(x.shape[-3], out[0]), axis_taps(x.shape[-2], out[1])), keep_dtype)
+
+
 # -- tf.image.resize -----------------------------------------------------------------------
 
 _SCALE_AND_TRANSLATE = {
@@ -187,8 +194,6 @@ _METHODS = (
     ResizeMethod.AREA,
     *_SCALE_AND_TRANSLATE,
 )
-
-AxisTaps = Callable[[int, int], Taps]
 
 
 def _axis_taps(method: str, antialias: Any, op: str) -> AxisTaps:
@@ -221,14 +226,23 @@ def lookup_method(method: Any, names: Sequence[Any], op: str) -> Any:
     )
 
 
-def resize(
+def plan_resize(
     images: Any,
     size: Any,
     method: str = ResizeMethod.BILINEAR,
     preserve_aspect_ratio: bool = False,
     antialias: bool = False,
     name: str | None = None,
-) -> np.ndarray:
+) -> ResizeRun:
+    """Check a ``resize`` call and plan its kernels (:func:`resize` runs the plan)."""
+    op = "resize"
+    x, out = images_and_size(images, size, preserve_aspect_ratio, op)
+    axis_taps = _axis_taps(lookup_method(method, _METHODS, op), antialias, op)
+    return plan_taps(x, out, axis_taps, op, keep_dtype=method == ResizeMethod.NEAREST_NEIGHBOR)
+
+
+resize = runs_plan(
+    plan_resize,
     """Resize ``images`` to ``size``, as ``tf.image.resize`` (TensorFlow 2).
 
     Parameters
@@ -279,27 +293,5 @@ def resize(
            [0, 0, 0, 0, 0, 0, 1]], dtype=int32)
     >>> resize(image, [10, 20], preserve_aspect_ratio=True).shape
     (1, 10, 10, 1)
-    """
-    return plan_resize(images, size, method, preserve_aspect_ratio, antialias, name).run()
-
-
-def plan_resize(
-    images: Any,
-    size: Any,
-    method: str = ResizeMethod.BILINEAR,
-    preserve_aspect_ratio: bool = False,
-    antialias: bool = False,
-    name: str | None = None,
-) -> ResizeRun:
-    """Check a ``resize`` call and plan its kernels (:func:`resize` runs the plan)."""
-    op = "resize"
-    x = images_array(images, op)
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: images must have either 3 or 4 dimensions, got shape {x.shape}")
-    out = size_pair(size, op, legacy=False)
-    if preserve_aspect_ratio:
-        out = tf_preserved_size((x.shape[-3], x.shape[-2]), out)
-    axis_taps = _axis_taps(lookup_method(method, _METHODS, op), antialias, op)
-    check_sizes(x, out, op)
-    taps = (axis_taps(x.shape[-3], out[0]), axis_taps(x.shape[-2], out[1]))
-    return ResizeRun(x, taps, keep_dtype=method == ResizeMethod.NEAREST_NEIGHBOR)
+    """,
+)

@@ -13,18 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from ...core.resample import (
-    Taps,
-    tf_area_taps,
-    tf_cubic_taps,
-    tf_linear_taps,
-    tf_nearest_taps,
-    tf_preserved_size,
-)
+from ...core.resample import Taps, tf_area_taps, tf_cubic_taps, tf_linear_taps, tf_nearest_taps
+from .._args import runs_plan
 from .._resize import ResizeMethod as ResizeMethodV2
-from .._resize import ResizeRun, bool_attr, check_sizes, images_array, lookup_method, size_pair
+from .._resize import ResizeRun, bool_attr, images_and_size, images_array, lookup_method, plan_taps, size_pair
 
 __all__ = [
     "ResizeMethod",
@@ -61,18 +53,29 @@ def _plan_legacy(
             f"{op}: images must be 4-dimensional [batch, height, width, channels], got shape {x.shape}"
         )
     out = size_pair(size, op, legacy=True)
-    check_sizes(x, out, op)
-    axes = (taps(x.shape[1], out[0], corners, centres), taps(x.shape[2], out[1], corners, centres))
-    return ResizeRun(x, axes, keep_dtype=taps is tf_nearest_taps)
+    return plan_taps(x, out, lambda n, m: taps(n, m, corners, centres), op, taps is tf_nearest_taps)
 
 
-def resize_bilinear(
-    images: Any,
-    size: Any,
-    align_corners: bool = False,
-    name: str | None = None,
-    half_pixel_centers: bool = False,
-) -> np.ndarray:
+def _legacy_planner(op: str, taps: LegacyTaps) -> Callable[..., ResizeRun]:
+    """``plan_{op}``: the planner of a resizer taking ``align_corners`` and ``half_pixel_centers``."""
+
+    def plan(
+        images: Any,
+        size: Any,
+        align_corners: bool = False,
+        name: str | None = None,
+        half_pixel_centers: bool = False,
+    ) -> ResizeRun:
+        return _plan_legacy(op, taps, images, size, align_corners, half_pixel_centers)
+
+    plan.__name__ = plan.__qualname__ = f"plan_{op}"
+    plan.__doc__ = f"Check a ``{op}`` call and plan its kernels (:func:`{op}` runs the plan)."
+    return plan
+
+
+plan_resize_bilinear = _legacy_planner("resize_bilinear", tf_linear_taps)
+resize_bilinear = runs_plan(
+    plan_resize_bilinear,
     """Bilinear resizing, as ``tf.compat.v1.image.resize_bilinear``.
 
     Parameters
@@ -101,28 +104,12 @@ def resize_bilinear(
     array([0., 2., 4., 4.], dtype=float32)
     >>> resize_bilinear(x, [1, 4], align_corners=True)[0, 0, :, 0]
     array([0.       , 1.3333334, 2.6666667, 4.       ], dtype=float32)
-    """
-    return plan_resize_bilinear(images, size, align_corners, name, half_pixel_centers).run()
+    """,
+)
 
-
-def plan_resize_bilinear(
-    images: Any,
-    size: Any,
-    align_corners: bool = False,
-    name: str | None = None,
-    half_pixel_centers: bool = False,
-) -> ResizeRun:
-    """Check a ``resize_bilinear`` call and plan its kernels (:func:`resize_bilinear` runs the plan)."""
-    return _plan_legacy("resize_bilinear", tf_linear_taps, images, size, align_corners, half_pixel_centers)
-
-
-def resize_nearest_neighbor(
-    images: Any,
-    size: Any,
-    align_corners: bool = False,
-    name: str | None = None,
-    half_pixel_centers: bool = False,
-) -> np.ndarray:
+plan_resize_nearest_neighbor = _legacy_planner("resize_nearest_neighbor", tf_nearest_taps)
+resize_nearest_neighbor = runs_plan(
+    plan_resize_nearest_neighbor,
     """Nearest-neighbour resizing, as ``tf.compat.v1.image.resize_nearest_neighbor``; keeps the dtype.
 
     The source is ``floor(o * scale)`` by default, ``floor((o + 0.5) * scale)``
@@ -137,30 +124,12 @@ def resize_nearest_neighbor(
     array([0, 0, 1, 1, 2], dtype=uint8)
     >>> resize_nearest_neighbor(x, [1, 5], half_pixel_centers=True)[0, 0, :, 0]
     array([0, 0, 1, 2, 2], dtype=uint8)
-    """
-    return plan_resize_nearest_neighbor(images, size, align_corners, name, half_pixel_centers).run()
+    """,
+)
 
-
-def plan_resize_nearest_neighbor(
-    images: Any,
-    size: Any,
-    align_corners: bool = False,
-    name: str | None = None,
-    half_pixel_centers: bool = False,
-) -> ResizeRun:
-    """Check a ``resize_nearest_neighbor`` call and plan it (:func:`resize_nearest_neighbor` runs it)."""
-    return _plan_legacy(
-        "resize_nearest_neighbor", tf_nearest_taps, images, size, align_corners, half_pixel_centers
-    )
-
-
-def resize_bicubic(
-    images: Any,
-    size: Any,
-    align_corners: bool = False,
-    name: str | None = None,
-    half_pixel_centers: bool = False,
-) -> np.ndarray:
+plan_resize_bicubic = _legacy_planner("resize_bicubic", tf_cubic_taps)
+resize_bicubic = runs_plan(
+    plan_resize_bicubic,
     """Bicubic resizing, as ``tf.compat.v1.image.resize_bicubic``.
 
     Legacy coordinates use Keys' cubic with a = -0.75 and repeat the edge
@@ -176,35 +145,12 @@ def resize_bicubic(
     array([0.    , 0.7412, 0.6301], dtype=float32)
     >>> resize_bicubic(x, [1, 3], half_pixel_centers=True)[0, 0, :, 0].round(4)
     array([0.125, 0.5  , 0.875], dtype=float32)
-    """
-    return plan_resize_bicubic(images, size, align_corners, name, half_pixel_centers).run()
-
-
-def plan_resize_bicubic(
-    images: Any,
-    size: Any,
-    align_corners: bool = False,
-    name: str | None = None,
-    half_pixel_centers: bool = False,
-) -> ResizeRun:
-    """Check a ``resize_bicubic`` call and plan its kernels (:func:`resize_bicubic` runs the plan)."""
-    return _plan_legacy("resize_bicubic", tf_cubic_taps, images, size, align_corners, half_pixel_centers)
+    """,
+)
 
 
 def _area(in_size: int, out_size: int, align_corners: bool, half_pixel_centers: bool) -> Taps:
     return tf_area_taps(in_size, out_size, align_corners)
-
-
-def resize_area(images: Any, size: Any, align_corners: bool = False, name: str | None = None) -> np.ndarray:
-    """Area resizing (the mean over each output's footprint), as ``tf.compat.v1.image.resize_area``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> resize_area(np.arange(4.0).reshape(1, 1, 4, 1), [1, 2])[0, 0, :, 0]
-    array([0.5, 2.5], dtype=float32)
-    """
-    return plan_resize_area(images, size, align_corners, name).run()
 
 
 def plan_resize_area(
@@ -212,6 +158,19 @@ def plan_resize_area(
 ) -> ResizeRun:
     """Check a ``resize_area`` call and plan its kernels (:func:`resize_area` runs the plan)."""
     return _plan_legacy("resize_area", _area, images, size, align_corners, False)
+
+
+resize_area = runs_plan(
+    plan_resize_area,
+    """Area resizing (the mean over each output's footprint), as ``tf.compat.v1.image.resize_area``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> resize_area(np.arange(4.0).reshape(1, 1, 4, 1), [1, 2])[0, 0, :, 0]
+    array([0.5, 2.5], dtype=float32)
+    """,
+)
 
 
 _V1_METHODS: dict[Any, LegacyTaps] = {
@@ -226,14 +185,26 @@ _V1_METHODS: dict[Any, LegacyTaps] = {
 }
 
 
-def resize_images(
+def plan_resize_images(
     images: Any,
     size: Any,
     method: int | str = ResizeMethod.BILINEAR,
     align_corners: bool = False,
     preserve_aspect_ratio: bool = False,
     name: str | None = None,
-) -> np.ndarray:
+) -> ResizeRun:
+    """Check a ``resize_images`` call and plan its kernels (:func:`resize_images` runs the plan)."""
+    op = "resize"
+    x, out = images_and_size(images, size, preserve_aspect_ratio, op)
+    if out == (x.shape[-3], x.shape[-2]):
+        return ResizeRun(x, None)
+    taps = _V1_METHODS[lookup_method(method, list(_V1_METHODS), op)]
+    corners = bool_attr(align_corners, "align_corners", op, False)
+    return plan_taps(x, out, lambda n, m: taps(n, m, corners, False), op, taps is tf_nearest_taps)
+
+
+resize_images = runs_plan(
+    plan_resize_images,
     """Resize with a TF1 kernel, as ``tf.compat.v1.image.resize`` (alias ``resize_images``).
 
     ``method`` is a :class:`ResizeMethod` int or the string of one of the
@@ -250,33 +221,6 @@ def resize_images(
     array([0., 2., 4., 4.], dtype=float32)
     >>> resize_images(x.astype(np.uint8), [1, 2]).dtype
     dtype('uint8')
-    """
-    return plan_resize_images(images, size, method, align_corners, preserve_aspect_ratio, name).run()
-
-
-def plan_resize_images(
-    images: Any,
-    size: Any,
-    method: int | str = ResizeMethod.BILINEAR,
-    align_corners: bool = False,
-    preserve_aspect_ratio: bool = False,
-    name: str | None = None,
-) -> ResizeRun:
-    """Check a ``resize_images`` call and plan its kernels (:func:`resize_images` runs the plan)."""
-    op = "resize"
-    x = images_array(images, op)
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: images must have either 3 or 4 dimensions, got shape {x.shape}")
-    out = size_pair(size, op, legacy=False)
-    if preserve_aspect_ratio:
-        out = tf_preserved_size((x.shape[-3], x.shape[-2]), out)
-    if out == (x.shape[-3], x.shape[-2]):
-        return ResizeRun(x, None)
-    taps = _V1_METHODS[lookup_method(method, list(_V1_METHODS), op)]
-    corners = bool_attr(align_corners, "align_corners", op, False)
-    check_sizes(x, out, op)
-    axes = (taps(x.shape[-3], out[0], corners, False), taps(x.shape[-2], out[1], corners, False))
-    return ResizeRun(x, axes, keep_dtype=taps is tf_nearest_taps)
-
-
+    """,
+)
 resize = resize_images
