@@ -115,6 +115,11 @@ def torch_pad_tuple(pairs: tuple[tuple[int, int], ...]) -> tuple[int, ...]:
     return tuple(out)
 
 
+def draw_per_axis(draw: st.DrawFn, n: int, low: int, high: int) -> tuple[int, ...]:
+    """One int in ``low..high`` per spatial axis, drawn axis by axis."""
+    return tuple(draw(st.integers(low, high)) for _ in range(n))
+
+
 def _triple(v: Any, nd: int) -> tuple[int, ...]:
     return (v,) * nd if isinstance(v, int) else tuple(v)
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import convscope.viz as viz
 from convscope.core import Axis
 from convscope.viz import InCell, OutCell
+from support import draw_per_axis, torch_pad_tuple
 
 
 def jacobian_pattern(fn, x: torch.Tensor) -> np.ndarray:
@@ -62,17 +63,13 @@ def torch_conv(n: int):
     return TF.conv1d if n == 1 else TF.conv2d
 
 
-def pad_list(pairs: tuple[tuple[int, int], ...]) -> list[int]:
-    return [v for pair in reversed(pairs) for v in pair]
-
-
 @st.composite
 def conv_configs(draw: st.DrawFn) -> dict:
     n = draw(st.integers(1, 2))
-    sizes = tuple(draw(st.integers(1, 9)) for _ in range(n))
-    kernel = tuple(draw(st.integers(1, 4)) for _ in range(n))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(n))
-    dilation = tuple(draw(st.integers(1, 3)) for _ in range(n))
+    sizes = draw_per_axis(draw, n, 1, 9)
+    kernel = draw_per_axis(draw, n, 1, 4)
+    stride = draw_per_axis(draw, n, 1, 3)
+    dilation = draw_per_axis(draw, n, 1, 3)
     pads = tuple((draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in range(n))
     spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
     if any(sz + lo + hi < sp for sz, (lo, hi), sp in zip(sizes, pads, spans)):
@@ -89,7 +86,7 @@ def test_conv_frames_read_what_torch_reads(cfg: dict) -> None:
     w = weight(cfg["kernel_size"])
 
     def fn(t: torch.Tensor) -> torch.Tensor:
-        padded = TF.pad(t, pad_list(cfg["padding"]))
+        padded = TF.pad(t, torch_pad_tuple(cfg["padding"]))
         return torch_conv(n)(padded, w, None, cfg["stride"], 0, cfg["dilation"])
 
     assert anim.output.sizes == tuple(fn(x).shape[2:])
@@ -116,7 +113,7 @@ def test_conv_values_are_torch_conv(data: st.DataObject) -> None:
     x = np.zeros(math.prod(cfg["input"]))
     x[anim.input.source[real]] = anim.input.values[real]
     w = torch.tensor(anim.kernel)[None, None]
-    xt = TF.pad(torch.tensor(x.reshape(1, 1, *cfg["input"])), pad_list(cfg["padding"]))
+    xt = TF.pad(torch.tensor(x.reshape(1, 1, *cfg["input"])), torch_pad_tuple(cfg["padding"]))
     expected = torch_conv(n)(xt, w, None, cfg["stride"], 0, cfg["dilation"])[0, 0].numpy()
     np.testing.assert_allclose(anim.output.values, expected[None], rtol=1e-12)
     for frame in anim.frames:  # each frame's taps and weights give its output value
@@ -128,11 +125,11 @@ def test_conv_values_are_torch_conv(data: st.DataObject) -> None:
 @st.composite
 def transpose_configs(draw: st.DrawFn) -> dict:
     n = draw(st.integers(1, 2))
-    sizes = tuple(draw(st.integers(1, 5)) for _ in range(n))
-    kernel = tuple(draw(st.integers(1, 4)) for _ in range(n))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(n))
-    dilation = tuple(draw(st.integers(1, 2)) for _ in range(n))
-    padding = tuple(draw(st.integers(0, 2)) for _ in range(n))
+    sizes = draw_per_axis(draw, n, 1, 5)
+    kernel = draw_per_axis(draw, n, 1, 4)
+    stride = draw_per_axis(draw, n, 1, 3)
+    dilation = draw_per_axis(draw, n, 1, 2)
+    padding = draw_per_axis(draw, n, 0, 2)
     output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
     return {
         "input": sizes,
@@ -194,10 +191,10 @@ def test_conv_transpose_values_are_torch(cfg: dict, seed: int) -> None:
 @st.composite
 def pool_configs(draw: st.DrawFn, dilated: bool) -> dict:
     n = draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 4)) for _ in range(n))
+    kernel = draw_per_axis(draw, n, 1, 4)
     dilation = tuple(draw(st.integers(1, 2)) if dilated else 1 for _ in range(n))
     sizes = tuple(draw(st.integers(d * (k - 1) + 1, 9)) for k, d in zip(kernel, dilation))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(n))
+    stride = draw_per_axis(draw, n, 1, 3)
     padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
     cfg = {
         "input": sizes,
@@ -265,10 +262,10 @@ def test_ceil_mode_overhang_is_drawn_outside() -> None:
 @st.composite
 def unpool_configs(draw: st.DrawFn) -> dict:
     n = draw(st.integers(1, 2))
-    kernel = tuple(draw(st.integers(1, 3)) for _ in range(n))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(n))
+    kernel = draw_per_axis(draw, n, 1, 3)
+    stride = draw_per_axis(draw, n, 1, 3)
     padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
-    sizes = tuple(draw(st.integers(1, 4)) for _ in range(n))
+    sizes = draw_per_axis(draw, n, 1, 4)
     return {"input": sizes, "kernel_size": kernel, "stride": stride, "padding": padding}
 
 

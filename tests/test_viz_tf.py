@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import convscope.viz as viz
 import tf_cases  # noqa: F401  (sets TensorFlow's environment before the import below)
 from convscope.core import tf_transpose_sizes
+from support import draw_per_axis
 
 tf = pytest.importorskip("tensorflow")
 
@@ -54,9 +55,9 @@ def real_input(anim: viz.Animation) -> np.ndarray:
 
 def config(draw: st.DrawFn, low: int = 1) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], str]:
     n = draw(st.integers(1, 2))
-    sizes = tuple(draw(st.integers(low, 7)) for _ in range(n))
-    kernel = tuple(draw(st.integers(1, 4)) for _ in range(n))
-    stride = tuple(draw(st.integers(1, 3)) for _ in range(n))
+    sizes = draw_per_axis(draw, n, low, 7)
+    kernel = draw_per_axis(draw, n, 1, 4)
+    stride = draw_per_axis(draw, n, 1, 3)
     return sizes, kernel, stride, draw(st.sampled_from(["same", "valid"]))
 
 

@@ -70,10 +70,10 @@ def _torch_output(op: str, sizes: tuple[int, ...], params: dict[str, Any]) -> tu
     n = len(sizes)
     x = torch.zeros((1, 4, *sizes))
     get = params.get
+    k = get("kernel_size")
+    ks = (k,) * n if isinstance(k, int) else tuple(k or ())  # the weight's spatial shape (convolutions)
     if op in ("conv", "dilated"):
         fn = {1: tF.conv1d, 2: tF.conv2d}[n]
-        k = get("kernel_size")
-        ks = (k,) * n if isinstance(k, int) else tuple(k)
         out = fn(
             x,
             torch.zeros((1, 4, *ks)),
@@ -83,8 +83,6 @@ def _torch_output(op: str, sizes: tuple[int, ...], params: dict[str, Any]) -> tu
         )
     elif op == "conv_transpose":
         fn = {1: tF.conv_transpose1d, 2: tF.conv_transpose2d}[n]
-        k = get("kernel_size")
-        ks = (k,) * n if isinstance(k, int) else tuple(k)
         out = fn(
             x,
             torch.zeros((4, 1, *ks)),

@@ -39,7 +39,14 @@ from typing import Any, Literal
 import numpy as np
 
 from ..core import Axis, SameConvention, resolve_padding, tf_transpose_sizes
-from .sizes import _per_axis, _sizes, _spans, conv_output_size, conv_transpose_output_size
+from .sizes import (
+    _kernel_stride_dilation,
+    _per_axis,
+    _sizes,
+    _spans,
+    conv_output_size,
+    conv_transpose_output_size,
+)
 
 __all__ = [
     "FilterPort",
@@ -274,9 +281,7 @@ def torch_padding_to_tf(
     name = "torch_padding_to_tf"
     sizes, _ = _sizes(name, input_size)
     n = len(sizes)
-    kernel = _per_axis(name, "kernel_size", kernel_size, n, 1)
-    step = _per_axis(name, "stride", stride, n, 1)
-    dil = _per_axis(name, "dilation", dilation, n, 1)
+    kernel, step, dil = _kernel_stride_dilation(name, kernel_size, stride, dilation, n)
     conv_output_size(sizes, kernel, step, padding, dil)  # PyTorch's refusals
     spans = _spans(kernel, dil)
     pairs = resolve_padding(padding, sizes, spans, step, SameConvention.TORCH)
@@ -471,9 +476,7 @@ def torch_transpose_to_tf(
     name = "torch_transpose_to_tf"
     sizes, _ = _sizes(name, input_size)
     n = len(sizes)
-    kernel = _per_axis(name, "kernel_size", kernel_size, n, 1)
-    step = _per_axis(name, "stride", stride, n, 1)
-    dil = _per_axis(name, "dilation", dilation, n, 1)
+    kernel, step, dil = _kernel_stride_dilation(name, kernel_size, stride, dilation, n)
     pads = _per_axis(name, "padding", padding, n, 0)
     out_pad = _per_axis(name, "output_padding", output_padding, n, 0)
     outs = conv_transpose_output_size(sizes, kernel, step, pads, out_pad, dil)  # PyTorch's refusals

@@ -42,6 +42,7 @@ from ..core import (
 from ..core.window import is_int as _is_int
 from .sizes import (
     _conv_axes,
+    _kernel_stride_dilation,
     _pairs,
     _per_axis,
     _pool_axes,
@@ -52,13 +53,10 @@ from .sizes import (
 
 __all__ = ["OPS", "TF_OPS", "Alternative", "AxisShape", "ShapeReport", "shape_parameters", "shape_report"]
 
+#: The operators configured by a kernel_size (windows and their unpooling inverses), named alike everywhere.
+KernelOp = Literal["conv", "conv_transpose", "max_pool", "avg_pool", "max_unpool", "avg_unpool"]
 Op = Literal[
-    "conv",
-    "conv_transpose",
-    "max_pool",
-    "avg_pool",
-    "max_unpool",
-    "avg_unpool",
+    KernelOp,
     "interpolate",
     "adaptive_avg_pool",
     "adaptive_max_pool",
@@ -343,9 +341,7 @@ def _torch_conv_transpose(op: str, sizes: tuple[int, ...], p: dict[str, Any]) ->
             f"kernel_size={kernel!r}, padding={padding!r} crops everything)"
         )
     n = len(sizes)
-    kernels = _per_axis(op, "kernel_size", kernel, n, 1)
-    strides = _per_axis(op, "stride", stride, n, 1)
-    dils = _per_axis(op, "dilation", dilation, n, 1)
+    kernels, strides, dils = _kernel_stride_dilation(op, kernel, stride, dilation, n)
     qs = _per_axis(op, "output_padding", out_pad, n, 0)
     pairs = _pairs(op, padding, sizes, _spans(kernels, dils), strides, False, allow_strings=False)
     choices = transpose_output_sizes(sizes, kernels, strides, pairs, dils)
@@ -592,9 +588,7 @@ def _tf_windows(
 def _tf_conv(op: str, sizes: tuple[int, ...], p: dict[str, Any]) -> ShapeReport:
     _check_ndim(op, sizes, (1, 2, 3))
     n = len(sizes)
-    kernel = _per_axis(op, "kernel_size", p["kernel_size"], n, 1)
-    stride = _per_axis(op, "stride", p["stride"], n, 1)
-    dilation = _per_axis(op, "dilation", p["dilation"], n, 1)
+    kernel, stride, dilation = _kernel_stride_dilation(op, p["kernel_size"], p["stride"], p["dilation"], n)
     if n == 3 and any(d > 1 for d in dilation):
         raise ValueError(
             f"{op}: TensorFlow's CPU tf.nn.conv3d supports only dilation 1, got dilation={p['dilation']!r}"
@@ -649,9 +643,7 @@ def _tf_conv_transpose(op: str, sizes: tuple[int, ...], p: dict[str, Any]) -> Sh
             f"{op}: output_padding is PyTorch's; TensorFlow chooses the size with output_shape, "
             f"got output_padding={p['output_padding']!r}"
         )
-    kernel = _per_axis(op, "kernel_size", p["kernel_size"], n, 1)
-    stride = _per_axis(op, "stride", p["stride"], n, 1)
-    dilation = _per_axis(op, "dilation", p["dilation"], n, 1)
+    kernel, stride, dilation = _kernel_stride_dilation(op, p["kernel_size"], p["stride"], p["dilation"], n)
     if any(d > 1 for d in dilation):
         raise ValueError(
             f"{op}: TensorFlow's CPU {_tf_name(op, n)} supports only dilation 1, "

@@ -77,6 +77,16 @@ def _per_axis(op: str, name: str, value: Any, ndim: int, minimum: int) -> tuple[
     return values
 
 
+def _kernel_stride_dilation(
+    op: str, kernel_size: Any, stride: Any, dilation: Any, ndim: int
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """A window's kernel_size, stride and dilation as positive ints per axis; errors name ``op``."""
+    kernel = _per_axis(op, "kernel_size", kernel_size, ndim, 1)
+    step = _per_axis(op, "stride", stride, ndim, 1)
+    dil = _per_axis(op, "dilation", dilation, ndim, 1)
+    return kernel, step, dil
+
+
 def _pairs(
     op: str,
     padding: Any,
@@ -216,9 +226,7 @@ def _conv_axes(
     """The axes of a PyTorch convolution after its refusals (padding strings follow PyTorch)."""
     sizes, scalar = _sizes(op, input_size)
     n = len(sizes)
-    kernel = _per_axis(op, "kernel_size", kernel_size, n, 1)
-    step = _per_axis(op, "stride", stride, n, 1)
-    dil = _per_axis(op, "dilation", dilation, n, 1)
+    kernel, step, dil = _kernel_stride_dilation(op, kernel_size, stride, dilation, n)
     pairs = _pairs(op, padding, sizes, _spans(kernel, dil), step, scalar, allow_strings=True)
     axes = tuple(Axis(i, k, s, d, p) for i, k, s, d, p in zip(sizes, kernel, step, dil, pairs))
     if any(a.out_size < 1 for a in axes):
@@ -254,9 +262,7 @@ def _transposed_axes(
 ) -> tuple[tuple[Axis, ...], bool]:
     sizes, scalar = _sizes(op, input_size)
     n = len(sizes)
-    kernel = _per_axis(op, "kernel_size", kernel_size, n, 1)
-    step = _per_axis(op, "stride", stride, n, 1)
-    dil = _per_axis(op, "dilation", dilation, n, 1)
+    kernel, step, dil = _kernel_stride_dilation(op, kernel_size, stride, dilation, n)
     pairs = _pairs(op, padding, sizes, _spans(kernel, dil), step, scalar, allow_strings=False)
     out_pad = _per_axis(op, "output_padding", output_padding, n, 0)
     if check_output_padding and any(q >= s and q >= d for q, s, d in zip(out_pad, step, dil)):
@@ -501,9 +507,7 @@ def inverse_transpose(
     op = "inverse_transpose"
     sizes, scalar = _sizes(op, input_size)
     n = len(sizes)
-    kernel = _per_axis(op, "kernel_size", kernel_size, n, 1)
-    step = _per_axis(op, "stride", stride, n, 1)
-    dil = _per_axis(op, "dilation", dilation, n, 1)
+    kernel, step, dil = _kernel_stride_dilation(op, kernel_size, stride, dilation, n)
     pairs = _pairs(op, padding, sizes, _spans(kernel, dil), step, scalar, allow_strings=True)
     outs = conv_output_size(sizes, kernel, step, pairs, dil)
     lows = tuple(lo for lo, _ in pairs)

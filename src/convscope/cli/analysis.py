@@ -52,6 +52,7 @@ import numpy as np
 import convscope.arith as arith
 import convscope.nn as nn
 
+from .figure_options import add_gridding_options, add_matrix_options, add_overlap_options, add_symbolic_option
 from .operators import _floats, _int_list, _ints, _padding, add_operator_arguments, operator_params
 
 __all__ = [
@@ -949,45 +950,15 @@ def _rf_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _overlap_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kernel", type=_ints, required=True, help="kernel size: an int or one per axis")
-    p.add_argument("--stride", type=_ints, required=True, help="stride: an int or one per axis")
-    p.add_argument("--dilation", type=_ints, default=1, help="kernel dilation (default 1)")
-    p.add_argument(
-        "--input",
-        type=_ints,
-        metavar="N",
-        help="input cells per axis (default: enough for two interior periods)",
-    )
-    p.add_argument("--padding", type=_ints, default=0, help="padding (default 0)")
-    p.add_argument("--output-padding", type=_ints, default=0, help="transposed only (default 0)")
-    p.add_argument("--2d", dest="two_d", action="store_true", help="a 2-d map (an int kernel is K x K)")
-    p.add_argument(
-        "--gradient",
-        action="store_true",
-        help="the input-gradient of the strided convolution instead (same checkerboard)",
-    )
-
-
 def _gridding_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rates", type=_int_list, required=True, help="dilation rates, first layer first: 1,2,3")
-    p.add_argument("--kernel", type=int, default=3, help="kernel size of every layer (default 3)")
+    add_gridding_options(p)
     p.add_argument("--2d", dest="two_d", action="store_true", help="also show the K x K coverage")
 
 
 def _matrix_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--input", type=_int_list, required=True, metavar="SIZES", help="spatial input sizes: 3,3")
-    p.add_argument("--kernel", type=_ints, required=True, help="kernel size: 2,2 (an int for all axes)")
-    p.add_argument("--stride", type=_ints, default=1, help="stride (default 1)")
-    p.add_argument(
-        "--padding",
-        type=_padding,
-        default=0,
-        help="an int, per-axis ints, low:high pairs, 'same' or 'valid' (default 0)",
-    )
-    p.add_argument("--dilation", type=_ints, default=1, help="dilation (default 1)")
+    add_matrix_options(p)
     p.add_argument("--weight", type=_floats, help="kernel values, row-major (default: tap numbers 1..n)")
-    p.add_argument("--symbolic", action="store_true", help="label entries w11, w12, ... (seed 004)")
+    add_symbolic_option(p)
 
 
 def _cost_arguments(p: argparse.ArgumentParser) -> None:
@@ -1062,7 +1033,7 @@ COMMANDS: tuple[_Command, ...] = (
         "checkerboard: uneven overlap of a transposed convolution (or a conv's gradient)",
         "convscope overlap --kernel 3 --stride 2 --input 4\nconvscope overlap --kernel 4 --stride 2 --2d\n"
         "convscope overlap --kernel 3 --stride 2 --gradient --input 7",
-        _overlap_arguments,
+        add_overlap_options,
         overlap_result,
         _render_overlap,
     ),

@@ -264,20 +264,21 @@ def write_gallery(output: Path, echo: Callable[[str], None] = print) -> list[Pat
     folder = output / "gallery"
     folder.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    animations: list[tuple[Entry, str]] = []
-    for entry in ANIMATIONS:
-        path = folder / f"{entry.seed}-{entry.name}.gif"
-        path.write_bytes(viz.animate(entry.kind, entry.input, **entry.params).gif())
-        animations.append((entry, f"gallery/{path.name}"))
-        written.append(path)
-    figures: list[tuple[Entry, str]] = []
-    for entry in FIGURES:
-        path = folder / f"{entry.seed}-{entry.name}.png"
-        path.write_bytes(viz.figure(entry.kind, **entry.params).png())
-        figures.append((entry, f"gallery/{path.name}"))
-        written.append(path)
+    sections: list[tuple[str, list[tuple[Entry, str]]]] = []
+    for title, entries in (("Animations", ANIMATIONS), ("Analysis figures", FIGURES)):
+        drawn: list[tuple[Entry, str]] = []
+        for entry in entries:
+            path = folder / f"{entry.seed}-{entry.name}.{'png' if entry.figure else 'gif'}"
+            path.write_bytes(
+                viz.figure(entry.kind, **entry.params).png()
+                if entry.figure
+                else viz.animate(entry.kind, entry.input, **entry.params).gif()
+            )
+            drawn.append((entry, f"gallery/{path.name}"))
+            written.append(path)
+        sections.append((title, drawn))
     index = output / "index.html"
-    index.write_text(_page([("Animations", animations), ("Analysis figures", figures)]), encoding="utf-8")
+    index.write_text(_page(sections), encoding="utf-8")
     written.append(index)
-    echo(f"wrote {len(animations)} animations and {len(figures)} figures to {folder}, linked from {index}")
+    echo(f"wrote {len(ANIMATIONS)} animations and {len(FIGURES)} figures to {folder}, linked from {index}")
     return written

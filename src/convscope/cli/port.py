@@ -39,31 +39,15 @@ __all__ = ["add_port_command", "port_result"]
 
 Result = dict[str, Any]
 
+_DIMS = (1, 2, 3)
 TF_OPS = (
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv1d_transpose",
-    "conv2d_transpose",
-    "conv3d_transpose",
+    *(f"conv{n}d" for n in _DIMS),
+    *(f"conv{n}d_transpose" for n in _DIMS),
     "depthwise_conv2d",
-    "max_pool1d",
-    "max_pool2d",
-    "max_pool3d",
-    "avg_pool1d",
-    "avg_pool2d",
-    "avg_pool3d",
+    *(f"{kind}_pool{n}d" for kind in ("max", "avg") for n in _DIMS),
     "resize",
 )
-TORCH_OPS = (
-    "conv1d",
-    "conv2d",
-    "conv3d",
-    "conv_transpose1d",
-    "conv_transpose2d",
-    "conv_transpose3d",
-    "interpolate",
-)
+TORCH_OPS = (*(f"{family}{n}d" for family in ("conv", "conv_transpose") for n in _DIMS), "interpolate")
 #: options each (framework, op family) reads; any other option given is refused.
 _OPTIONS = {
     ("tf", "conv"): {"input", "filters", "strides", "padding", "dilations"},

@@ -32,7 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .operators import _int_list, _ints, _padding, add_operator_arguments, operator_params
+from .figure_options import add_gridding_options, add_matrix_options, add_overlap_options, add_symbolic_option
+from .operators import add_operator_arguments, operator_params
 
 __all__ = ["add_visual_commands"]
 
@@ -168,13 +169,17 @@ def _animate_arguments(p: argparse.ArgumentParser) -> None:
 
 
 # -- figure -----------------------------------------------------------------------------
-def _overlap_params(args: argparse.Namespace) -> dict[str, Any]:
-    params: dict[str, Any] = {
+def _window_params(args: argparse.Namespace) -> dict[str, Any]:
+    return {
         "kernel_size": args.kernel,
         "stride": args.stride,
-        "dilation": args.dilation,
         "padding": args.padding,
+        "dilation": args.dilation,
     }
+
+
+def _overlap_params(args: argparse.Namespace) -> dict[str, Any]:
+    params = _window_params(args)
     if args.input is not None:
         params["input"] = args.input
     if args.gradient:
@@ -195,27 +200,10 @@ def _gridding_params(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _matrix_params(args: argparse.Namespace) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "input": args.input,
-        "kernel_size": args.kernel,
-        "stride": args.stride,
-        "padding": args.padding,
-        "dilation": args.dilation,
-    }
+    params = {"input": args.input, **_window_params(args)}
     if args.symbolic:
         params["symbolic"] = True
     return params
-
-
-def _overlap_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kernel", type=_ints, required=True, help="kernel size: an int or one per axis")
-    p.add_argument("--stride", type=_ints, required=True, help="stride: an int or one per axis")
-    p.add_argument("--dilation", type=_ints, default=1, help="kernel dilation (default 1)")
-    p.add_argument("--input", type=_ints, metavar="N", help="input cells per axis (default: two periods)")
-    p.add_argument("--padding", type=_ints, default=0, help="padding (default 0)")
-    p.add_argument("--output-padding", type=_ints, default=0, help="transposed only (default 0)")
-    p.add_argument("--2d", dest="two_d", action="store_true", help="a 2-d map (an int kernel is K x K)")
-    p.add_argument("--gradient", action="store_true", help="the input-gradient of the strided convolution")
 
 
 def _rf_arguments(p: argparse.ArgumentParser) -> None:
@@ -226,18 +214,9 @@ def _rf_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _gridding_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rates", type=_int_list, required=True, help="dilation rates, first layer first: 1,2,3")
-    p.add_argument("--kernel", type=int, default=3, help="kernel size of every layer (default 3)")
-
-
 def _matrix_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--input", type=_int_list, required=True, metavar="SIZES", help="spatial input sizes: 3,3")
-    p.add_argument("--kernel", type=_ints, required=True, help="kernel size: 2,2 (an int for all axes)")
-    p.add_argument("--stride", type=_ints, default=1, help="stride (default 1)")
-    p.add_argument("--padding", type=_padding, default=0, help="an int, per-axis ints, pairs, same, valid")
-    p.add_argument("--dilation", type=_ints, default=1, help="dilation (default 1)")
-    p.add_argument("--symbolic", action="store_true", help="label entries w11, w12, ... (seed 004)")
+    add_matrix_options(p)
+    add_symbolic_option(p)
 
 
 _FIGURES: dict[
@@ -245,7 +224,7 @@ _FIGURES: dict[
 ] = {
     "overlap": (
         "checkerboard heatmap: kernel taps per output cell of a transposed convolution",
-        _overlap_arguments,
+        add_overlap_options,
         _overlap_params,
         "convscope figure overlap --kernel 3 --stride 2 --2d -o overlap.png",
     ),
@@ -257,7 +236,7 @@ _FIGURES: dict[
     ),
     "gridding": (
         "gridding: input cells a stack of dilated convolutions reaches (holes shown)",
-        _gridding_arguments,
+        add_gridding_options,
         _gridding_params,
         "convscope figure gridding --rates 2,2,2 -o gridding.png",
     ),
@@ -287,16 +266,10 @@ def _serve(args: argparse.Namespace) -> str:
     import convscope.web as web
 
     try:
-        server = web.make_server(args.port, verbose=args.verbose)
+        web.serve(args.port, verbose=args.verbose)
     except OSError as error:
+        # binding the port is what fails in practice (in use, or privileged)
         raise _Refused(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror or error}") from None
-    print(f"convscope explorer on {server.url} (127.0.0.1 only; Ctrl-C stops it)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
     return "stopped"
 
 

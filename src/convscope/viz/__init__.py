@@ -16,8 +16,9 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+from ..arith.shape import KernelOp
 from .animation import Animation
 from .figures import FIGURES, Figure, figure
 from .frames import MAX_CELLS, MAX_FRAMES
@@ -42,29 +43,14 @@ __all__ = [
 ]
 
 Op = Literal[
-    "conv",
-    "conv_transpose",
-    "max_pool",
-    "avg_pool",
-    "max_unpool",
-    "avg_unpool",
+    KernelOp,
     "upsample_nearest",
     "upsample_bilinear",
     "pixel_shuffle",
 ]
 
 #: the operators :func:`animate` draws
-OPS = (
-    "conv",
-    "conv_transpose",
-    "max_pool",
-    "avg_pool",
-    "max_unpool",
-    "avg_unpool",
-    "upsample_nearest",
-    "upsample_bilinear",
-    "pixel_shuffle",
-)
+OPS: tuple[str, ...] = get_args(Op)
 
 
 def animate(op: Op | str, input: int | tuple[int, ...], **params: Any) -> Animation:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..core.window import is_int
 from . import palette as pal
 from .layout import (
     cell_text,
@@ -24,6 +25,7 @@ from .model import Frame, Grid, OutCell
 from .raster import gif_bytes, image, png_bytes, sheet_size, tile
 from .scene import Item, Rect, Scene, Text
 from .svg import animated_groups, grid_svg, item_svg, open_svg
+from .text import dims
 
 #: Largest PNG frame strip, in pixels (about 150 MB of RGB while it is painted).
 STRIP_PIXELS = 48_000_000
@@ -80,7 +82,7 @@ class Animation:
     def _check_frame(self, frame: int | None) -> int | None:
         if frame is None:
             return None
-        if isinstance(frame, bool) or not isinstance(frame, (int, np.integer)):
+        if not is_int(frame):
             raise TypeError(f"Animation: frame must be an int or None, got frame={frame!r}")
         if not -len(self) <= frame < len(self):
             raise ValueError(f"Animation: frame={frame} is out of range for {len(self)} frames")
@@ -290,3 +292,42 @@ def frame_outputs(count: int, targets: Sequence[np.ndarray]) -> list[np.ndarray]
         states.append(s)
         done[t] = True
     return states
+
+
+def stepped_animation(
+    op: str,
+    ndim: int,
+    params: dict[str, Any],
+    inp: Grid,
+    out: Grid,
+    frames: list[Frame],
+    *,
+    title: str,
+    subtitle: str,
+    footprint: str,
+    in_label: str = "",
+    out_label: str = "",
+    kernel: np.ndarray | None = None,
+    mapping: str | None = None,
+) -> Animation:
+    """An :class:`Animation` summarised as ``mapping`` (else the two labels) and its step count.
+
+    A label not given names the grid and its real sizes (``input 4x4``).
+    """
+    in_label = in_label or f"input {dims(inp.sizes)}"
+    out_label = out_label or f"output {dims(out.sizes)}"
+    return Animation(
+        op=op,
+        ndim=ndim,
+        params=params,
+        input=inp,
+        output=out,
+        frames=frames,
+        title=title,
+        subtitle=subtitle,
+        input_label=in_label,
+        output_label=out_label,
+        footprint_label=footprint,
+        summary=f"complete: {mapping or f'{in_label} -> {out_label}'} in {len(frames)} steps",
+        kernel=kernel,
+    )

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.window import is_int
 from .frames import MAX_CELLS
 
 #: every keyword :func:`convscope.viz.animate` knows, for any operator
@@ -45,7 +46,7 @@ def take(op: str, params: Mapping[str, Any], allowed: Iterable[str]) -> dict[str
     if not isinstance(values, (bool, np.bool_)):
         raise TypeError(f"animate({op!r}): values must be True or False, got values={values!r}")
     seed = given.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ValueError(f"animate({op!r}): seed must be a non-negative int, got seed={seed!r}")
     given["values"], given["seed"] = bool(values), int(seed)
     return given
@@ -53,14 +54,12 @@ def take(op: str, params: Mapping[str, Any], allowed: Iterable[str]) -> dict[str
 
 def sizes(op: str, input: Any) -> tuple[int, ...]:
     """The spatial input sizes: an int (1-d) or a tuple of one or two ints, each in ``1..MAX_CELLS``."""
-    items = (input,) if isinstance(input, (int, np.integer)) and not isinstance(input, bool) else input
+    items = (input,) if is_int(input) else input
     if isinstance(items, (str, bytes)) or not isinstance(items, (tuple, list)):
         raise TypeError(
             f"animate({op!r}): input must be an int or a tuple of 1 or 2 ints, got input={input!r}"
         )
-    if len(items) not in (1, 2) or any(
-        isinstance(n, bool) or not isinstance(n, (int, np.integer)) for n in items
-    ):
+    if len(items) not in (1, 2) or not all(is_int(n) for n in items):
         raise ValueError(
             f"animate({op!r}): input must be an int or a tuple of 1 or 2 ints (1-d or 2-d), "
             f"got input={input!r}"
@@ -81,11 +80,22 @@ def small(op: str, name: str, value: Any) -> None:
     flat: list[Any] = []
     for item in items:
         flat.extend(item if isinstance(item, (tuple, list)) else (item,))
-    numbers = [int(v) for v in flat if isinstance(v, (int, np.integer)) and not isinstance(v, bool)]
+    numbers = [int(v) for v in flat if is_int(v)]
     if any(abs(v) > MAX_CELLS for v in numbers):
         raise ValueError(
             f"animate({op!r}): {name}={value!r} is larger than the limit of {MAX_CELLS} cells per axis"
         )
+
+
+def required(op: str, params: Mapping[str, Any], name: str, also_small: Iterable[str] = ()) -> None:
+    """Refuse a missing ``name``, then ``name`` or any of ``also_small`` too large to draw.
+
+    Both checks come before planning, which would allocate arrays of these sizes.
+    """
+    if name not in params:
+        raise TypeError(f"animate({op!r}): missing required argument {name}")
+    for key in (name, *also_small):
+        small(op, key, params.get(key))
 
 
 def convention(op: str, value: Any) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -133,6 +133,23 @@ def plain_grid(name: str, sizes: Sequence[int], planes: int = 1, values: np.ndar
     return Grid(name, states, source, tuple(sizes), axis_source, shown)
 
 
+def finished_output(
+    sizes: Sequence[int], values: np.ndarray | None, states: np.ndarray | None = None
+) -> Grid:
+    """The output grid as the last frame leaves it: every cell DONE unless ``states`` says otherwise."""
+    grid = plain_grid("output", sizes, values=values)
+    final = np.full(grid.shape, OutCell.DONE, dtype=np.int8) if states is None else states
+    return replace(grid, states=final)
+
+
+def step_states(count: int, index: int) -> np.ndarray:
+    """Output states when one cell is written per step, in row-major order: step ``index`` is CURRENT."""
+    states = np.full(count, OutCell.DONE, dtype=np.int8)
+    states[index] = OutCell.CURRENT
+    states[index + 1 :] = OutCell.EMPTY
+    return states
+
+
 def window_frames(
     axes: Sequence[CanvasAxis],
     weights: np.ndarray | None,
@@ -156,9 +173,7 @@ def window_frames(
         valid = np.logical_and.reduce([r >= 0 for r in per_axis])
         reads = np.where(valid, np.ravel_multi_index(tuple(np.maximum(r, 0) for r in per_axis), in_sizes), -1)
         taps = np.stack([np.zeros_like(coords[0]), *coords], axis=1)
-        states = np.full(count, OutCell.DONE, dtype=np.int8)
-        states[index] = OutCell.CURRENT
-        states[index + 1 :] = OutCell.EMPTY
+        states = step_states(count, index)
         frames.append(
             Frame(
                 index=index,

@@ -21,8 +21,8 @@ import convscope.functional as F
 from ..functional.resample import check_pixel_shuffle, plan_interpolate
 from ..functional.unpool import plan_unpool
 from . import args as A
-from .animation import Animation, frame_outputs
-from .frames import MAX_CELLS, check_cells, check_frames, plain_grid
+from .animation import Animation, frame_outputs, stepped_animation
+from .frames import MAX_CELLS, check_cells, check_frames, finished_output, plain_grid, step_states
 from .layout import format_value
 from .model import Frame, OutCell
 from .text import dims, position, same
@@ -35,35 +35,6 @@ def _final(count: int, targets: list[np.ndarray], sizes: tuple[int, ...], planes
     return done.reshape(planes, *sizes)
 
 
-def _animation(
-    op: str,
-    ndim: int,
-    params: dict[str, Any],
-    inp: Any,
-    out: Any,
-    frames: list[Frame],
-    title: str,
-    subtitle: str,
-    footprint: str,
-    in_label: str,
-    out_label: str,
-) -> Animation:
-    return Animation(
-        op=op,
-        ndim=ndim,
-        params=params,
-        input=inp,
-        output=out,
-        frames=frames,
-        title=title,
-        subtitle=subtitle,
-        input_label=in_label,
-        output_label=out_label,
-        footprint_label=footprint,
-        summary=f"complete: {in_label} -> {out_label} in {len(frames)} steps",
-    )
-
-
 # -- unpooling ------------------------------------------------------------------------------------
 def unpool(kind: str, input: Any, **params: Any) -> Animation:
     op = f"{kind}_unpool"
@@ -71,10 +42,7 @@ def unpool(kind: str, input: Any, **params: Any) -> Animation:
     sizes = A.sizes(op, input)
     n = len(sizes)
     fop = f"{op}{n}d"
-    if "kernel_size" not in p:
-        raise TypeError(f"animate({op!r}): missing required argument kernel_size")
-    for name in ("kernel_size", "stride", "padding", "output_size"):
-        A.small(op, name, p.get(name))
+    A.required(op, p, "kernel_size", ("stride", "padding", "output_size"))
     output_size = p.get("output_size")
     plan = plan_unpool(
         fop, n, np.zeros((1, 1, *sizes)), p["kernel_size"], p.get("stride"), p.get("padding", 0), output_size
@@ -138,17 +106,14 @@ def unpool(kind: str, input: Any, **params: Any) -> Animation:
         for j, pos in enumerate(np.ndindex(*sizes))
     ]
     inp = plain_grid("input", sizes, values=None if x is None else x[0, 0])
-    out = plain_grid("output", out_sizes, values=out_values)
-    out = type(out)(
-        out.name, _final(count, targets, out_sizes), out.source, out.sizes, out.axis_source, out.values
-    )
+    out = finished_output(out_sizes, out_values, _final(count, targets, out_sizes))
     resolved = {"input": sizes, "kernel_size": kernel, "stride": stride, "padding": pad}
     note = (
         "indices from max-pooling a seeded random map"
         if kind == "max"
         else "each average spread over its window; overlaps averaged"
     )
-    return _animation(
+    return stepped_animation(
         op,
         n,
         resolved,
@@ -158,8 +123,6 @@ def unpool(kind: str, input: Any, **params: Any) -> Animation:
         title=f"{fop}: input {dims(sizes)} -> output {dims(out_sizes)}",
         subtitle=f"kernel {dims(kernel)}, stride {same(stride)}, padding {same(pad)}; {note}",
         footprint="input cell",
-        in_label=f"input {dims(sizes)}",
-        out_label=f"output {dims(out_sizes)}",
     )
 
 
@@ -208,9 +171,7 @@ def upsample(mode: str, input: Any, **params: Any) -> Animation:
         cells, inverse = np.unique(flat, return_inverse=True)
         summed = np.bincount(inverse, weights=np.asarray(weight)[used], minlength=len(cells))
         coords = np.stack([np.zeros_like(cells), *np.unravel_index(cells, sizes)], axis=1)
-        state = np.full(count, OutCell.DONE, dtype=np.int8)
-        state[j] = OutCell.CURRENT
-        state[j + 1 :] = OutCell.EMPTY
+        state = step_states(count, j)
         terms = " + ".join(
             ("" if w == 1 else f"{format_value(float(w))}*") + f"x{position(np.unravel_index(c, sizes))}"
             for c, w in zip(cells, summed)
@@ -231,15 +192,7 @@ def upsample(mode: str, input: Any, **params: Any) -> Animation:
             )
         )
     inp = plain_grid("input", sizes, values=None if x is None else x[0, 0].astype(np.float64))
-    out = plain_grid("output", out_sizes, values=out_values)
-    out = type(out)(
-        out.name,
-        np.full(out.shape, OutCell.DONE, dtype=np.int8),
-        out.source,
-        out.sizes,
-        out.axis_source,
-        out.values,
-    )
+    out = finished_output(out_sizes, out_values)
     resolved: dict[str, Any] = {"input": sizes, "size": out_sizes, "mode": interp_mode}
     if factor is not None:
         resolved["scale_factor"] = factor
@@ -248,7 +201,7 @@ def upsample(mode: str, input: Any, **params: Any) -> Animation:
     how = f"scale_factor {factor}" if factor is not None else f"size {dims(out_sizes)}"
     if mode == "bilinear":
         how += f", align_corners={bool(corners)}"
-    return _animation(
+    return stepped_animation(
         op,
         n,
         resolved,
@@ -258,8 +211,6 @@ def upsample(mode: str, input: Any, **params: Any) -> Animation:
         title=f"interpolate ({interp_mode}): input {dims(sizes)} -> output {dims(out_sizes)}",
         subtitle=f"{how}; each output cell reads the input cells its coordinate maps to",
         footprint="cells read (weight in corner)",
-        in_label=f"input {dims(sizes)}",
-        out_label=f"output {dims(out_sizes)}",
     )
 
 
@@ -273,10 +224,8 @@ def pixel_shuffle(input: Any, **params: Any) -> Animation:
             f"animate({op!r}): pixel_shuffle rearranges two spatial axes; input must be (H, W), "
             f"got input={input!r}"
         )
-    if "upscale_factor" not in p:
-        raise TypeError(f"animate({op!r}): missing required argument upscale_factor")
+    A.required(op, p, "upscale_factor")
     r = p["upscale_factor"]
-    A.small(op, "upscale_factor", r)
     if not isinstance(r, int) or isinstance(r, bool) or r < 1:
         raise ValueError(f"animate({op!r}): upscale_factor must be a positive int, got upscale_factor={r!r}")
     planes = r * r
@@ -317,16 +266,8 @@ def pixel_shuffle(input: Any, **params: Any) -> Animation:
             )
         )
     inp = plain_grid("input", sizes, planes, None if x is None else x[0])
-    out = plain_grid("output", out_sizes, values=out_values)
-    out = type(out)(
-        out.name,
-        np.full(out.shape, OutCell.DONE, dtype=np.int8),
-        out.source,
-        out.sizes,
-        out.axis_source,
-        out.values,
-    )
-    return _animation(
+    out = finished_output(out_sizes, out_values)
+    return stepped_animation(
         op,
         2,
         {"input": sizes, "upscale_factor": r},
@@ -337,5 +278,4 @@ def pixel_shuffle(input: Any, **params: Any) -> Animation:
         subtitle=f"upscale_factor {r}: channel i*{r}+j at (h, w) goes to (h*{r}+i, w*{r}+j)",
         footprint="channels moved",
         in_label=f"input {planes} channels x {dims(sizes)}",
-        out_label=f"output {dims(out_sizes)}",
     )

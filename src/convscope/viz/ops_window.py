@@ -12,6 +12,7 @@ kernel at unit stride.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -24,24 +25,20 @@ from ..functional._args import int_tuple, positive
 from ..functional.conv import plan_conv, plan_conv_transpose
 from ..functional.pool import pool_axes
 from . import args as A
-from .animation import Animation
+from .animation import Animation, stepped_animation
 from .frames import (
     MAX_CELLS,
     CanvasAxis,
     canvas_axis,
     check_cells,
     check_frames,
+    finished_output,
     input_grid,
-    plain_grid,
     window_frames,
 )
 from .layout import format_value
-from .model import Frame, Grid, InCell, OutCell
+from .model import Frame, Grid, InCell
 from .text import dims, pairs, position, same
-
-
-def _rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(seed)
 
 
 def _check_canvas(op: str, params: dict[str, Any], canvases: list[CanvasAxis]) -> None:
@@ -56,8 +53,12 @@ def _check_canvas(op: str, params: dict[str, Any], canvases: list[CanvasAxis]) -
     check_cells(op, blame, params.get(blame), lengths)
 
 
-def _frames_check(op: str, input: Any, out_sizes: tuple[int, ...]) -> None:
-    check_frames(op, "input", input, math.prod(out_sizes))
+def _canvases(op: str, params: dict[str, Any], input: Any, axes: Sequence[Axis]) -> list[CanvasAxis]:
+    """The canvas of each axis, refused before drawing if too large or of too many steps."""
+    canvases = [canvas_axis(a) for a in axes]
+    _check_canvas(op, params, canvases)
+    check_frames(op, "input", input, math.prod(a.out_size for a in axes))
+    return canvases
 
 
 def _tf_pairs(
@@ -94,8 +95,13 @@ def _describe(
     return text + extra
 
 
-def _int_values(rng: np.random.Generator, shape: tuple[int, ...], low: int, high: int) -> np.ndarray:
-    return rng.integers(low, high, size=shape).astype(np.float64)
+def _seeded_values(
+    seed: int, sizes: tuple[int, ...], kernel: tuple[int, ...] = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs in 0..9, then kernel weights in -1..2, drawn from ``seed``: small numbers that fit a cell."""
+    rng = np.random.default_rng(seed)
+    inputs = rng.integers(0, 10, size=sizes).astype(np.float64)
+    return inputs, rng.integers(-1, 3, size=kernel).astype(np.float64)
 
 
 _TAP_PLACES = {InCell.PADDING: "on padding", InCell.ZERO: "on inserted zeros", InCell.OUTSIDE: "outside"}
@@ -125,25 +131,18 @@ def _assemble(
     in_values: np.ndarray | None,
     out_values: np.ndarray | None,
     weights: np.ndarray | None,
-    title: str,
+    name: str,
     subtitle: str,
-    input_label: str,
     footprint_label: str,
     verb: str,
     marked: list[np.ndarray] | None = None,
     fill: float = 0.0,
 ) -> Animation:
+    in_sizes = tuple(c.axis.size for c in canvases)
     out_sizes = tuple(c.axis.out_size for c in canvases)
     grid = input_grid(canvases, in_values)
     if in_values is not None and fill != 0.0 and grid.values is not None:
-        grid = type(grid)(
-            grid.name,
-            grid.states,
-            grid.source,
-            grid.sizes,
-            grid.axis_source,
-            np.where(grid.states == 2, fill, grid.values),
-        )
+        grid = replace(grid, values=np.where(grid.states == InCell.PADDING, fill, grid.values))
     count = math.prod(out_sizes)
     frames = [
         replace(
@@ -154,30 +153,19 @@ def _assemble(
         )
         for f in window_frames(canvases, weights, [""] * count, marked)
     ]
-    output = plain_grid("output", out_sizes, values=out_values)
-    output = type(output)(
-        output.name,
-        np.full(output.shape, OutCell.DONE, dtype=np.int8),
-        output.source,
-        output.sizes,
-        output.axis_source,
-        output.values,
-    )
-    return Animation(
-        op=op,
-        ndim=ndim,
-        params=params,
-        input=grid,
-        output=output,
-        frames=frames,
-        title=title,
+    return stepped_animation(
+        op,
+        ndim,
+        params,
+        grid,
+        finished_output(out_sizes, out_values),
+        frames,
+        title=f"{name}: input {dims(in_sizes)} -> output {dims(out_sizes)}",
         subtitle=subtitle,
-        input_label=input_label,
-        output_label=f"output {dims(out_sizes)}",
-        footprint_label=footprint_label,
-        summary=f"complete: {dims(tuple(c.axis.size for c in canvases))} -> {dims(out_sizes)} "
-        f"in {len(frames)} steps",
+        footprint=footprint_label,
+        in_label=_input_label(canvases, in_sizes),
         kernel=weights,
+        mapping=f"{dims(in_sizes)} -> {dims(out_sizes)}",
     )
 
 
@@ -189,6 +177,16 @@ def _input_label(canvases: list[CanvasAxis], sizes: tuple[int, ...]) -> str:
     return label
 
 
+def _kernel_stride_dilation(
+    fop: str, p: dict[str, Any], n: int
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """kernel_size, stride and dilation as positive per-axis tuples, refused as ``fop`` refuses them."""
+    kernel = positive(int_tuple(p["kernel_size"], n, "kernel_size", fop), "kernel_size", fop)
+    stride = positive(int_tuple(p.get("stride", 1), n, "stride", fop), "stride", fop)
+    dilation = positive(int_tuple(p.get("dilation", 1), n, "dilation", fop), "dilation", fop)
+    return kernel, stride, dilation
+
+
 # -- convolution ---------------------------------------------------------------------------------
 def conv(input: Any, **params: Any) -> Animation:
     op = "conv"
@@ -196,13 +194,8 @@ def conv(input: Any, **params: Any) -> Animation:
     sizes = A.sizes(op, input)
     n = len(sizes)
     fop = f"conv{n}d"
-    if "kernel_size" not in p:
-        raise TypeError(f"animate({op!r}): missing required argument kernel_size")
-    for name in ("kernel_size", "stride", "padding", "dilation"):
-        A.small(op, name, p.get(name))
-    kernel = positive(int_tuple(p["kernel_size"], n, "kernel_size", fop), "kernel_size", fop)
-    stride = positive(int_tuple(p.get("stride", 1), n, "stride", fop), "stride", fop)
-    dilation = positive(int_tuple(p.get("dilation", 1), n, "dilation", fop), "dilation", fop)
+    A.required(op, p, "kernel_size", ("stride", "padding", "dilation"))
+    kernel, stride, dilation = _kernel_stride_dilation(fop, p, n)
     convention = A.convention(op, p.get("convention", "torch"))
     padding = p.get("padding", 0)
     if convention == "tf":
@@ -211,15 +204,10 @@ def conv(input: Any, **params: Any) -> Animation:
     plan = plan_conv(n, np.zeros((1, 1, *sizes)), np.zeros((1, 1, *kernel)), None, stride, padding, dilation)
     axes = plan.geometry.axes
     pads = tuple(a.pad for a in axes)
-    canvases = [canvas_axis(a) for a in axes]
-    _check_canvas(op, p, canvases)
-    out_sizes = tuple(a.out_size for a in axes)
-    _frames_check(op, input, out_sizes)
+    canvases = _canvases(op, p, input, axes)
     in_values = out_values = weights = None
     if p["values"]:
-        rng = _rng(p["seed"])
-        in_values = _int_values(rng, sizes, 0, 10)
-        weights = _int_values(rng, kernel, -1, 3)
+        in_values, weights = _seeded_values(p["seed"], sizes, kernel)
         conv_fn = getattr(F, fop)
         out_values = conv_fn(in_values[None, None], weights[None, None], None, stride, pads, dilation)[0, 0]
     resolved = {
@@ -239,9 +227,8 @@ def conv(input: Any, **params: Any) -> Animation:
         in_values,
         out_values,
         weights,
-        title=f"{fop}{dilated}: input {dims(sizes)} -> output {dims(out_sizes)}",
+        name=f"{fop}{dilated}",
         subtitle=_describe(kernel, stride, pads, dilation, convention),
-        input_label=_input_label(canvases, sizes),
         footprint_label="kernel taps",
         verb="reads",
     )
@@ -258,13 +245,8 @@ def conv_transpose(input: Any, **params: Any) -> Animation:
     sizes = A.sizes(op, input)
     n = len(sizes)
     fop = f"conv_transpose{n}d"
-    if "kernel_size" not in p:
-        raise TypeError(f"animate({op!r}): missing required argument kernel_size")
-    for name in ("kernel_size", "stride", "padding", "dilation", "output_padding", "output_shape"):
-        A.small(op, name, p.get(name))
-    kernel = positive(int_tuple(p["kernel_size"], n, "kernel_size", fop), "kernel_size", fop)
-    stride = positive(int_tuple(p.get("stride", 1), n, "stride", fop), "stride", fop)
-    dilation = positive(int_tuple(p.get("dilation", 1), n, "dilation", fop), "dilation", fop)
+    A.required(op, p, "kernel_size", ("stride", "padding", "dilation", "output_padding", "output_shape"))
+    kernel, stride, dilation = _kernel_stride_dilation(fop, p, n)
     convention = A.convention(op, p.get("convention", "torch"))
     if convention == "torch":
         if "output_shape" in p:
@@ -294,16 +276,11 @@ def conv_transpose(input: Any, **params: Any) -> Animation:
             op, sizes, kernel, stride, dilation, p.get("padding", "valid"), p.get("output_shape")
         )
         extra = f", output_shape {dims(tuple(a.size for a in forward))}"
-    views = [a.direct_view() for a in forward]
-    canvases = [canvas_axis(v) for v in views]
-    _check_canvas(op, p, canvases)
+    canvases = _canvases(op, p, input, [a.direct_view() for a in forward])
     out_sizes = tuple(a.size for a in forward)
-    _frames_check(op, input, out_sizes)
     in_values = out_values = weights = None
     if p["values"]:
-        rng = _rng(p["seed"])
-        in_values = _int_values(rng, sizes, 0, 10)
-        kernel_values = _int_values(rng, kernel, -1, 3)
+        in_values, kernel_values = _seeded_values(p["seed"], sizes, kernel)
         weights = np.flip(kernel_values)  # the direct view reads the flipped kernel
         out_values = _transpose_values(fop, in_values, kernel_values, forward, stride, dilation)
     pads = tuple(a.pad for a in forward)
@@ -325,10 +302,9 @@ def conv_transpose(input: Any, **params: Any) -> Animation:
         in_values,
         out_values,
         weights,
-        title=f"{fop}: input {dims(sizes)} -> output {dims(out_sizes)}",
+        name=fop,
         subtitle=_describe(kernel, stride, pads, dilation, convention, extra)
         + f"; drawn as a convolution of the input with {zeros} zero(s) inserted, flipped kernel",
-        input_label=_input_label(canvases, sizes),
         footprint_label="flipped kernel taps",
         verb="gathers",
     )
@@ -449,16 +425,10 @@ def pool(kind: str, input: Any, **params: Any) -> Animation:
     sizes = A.sizes(op, input)
     n = len(sizes)
     fop = f"{op}{n}d"
-    if "kernel_size" not in p:
-        raise TypeError(f"animate({op!r}): missing required argument kernel_size")
-    for name in ("kernel_size", "stride", "padding", "dilation"):
-        A.small(op, name, p.get(name))
+    A.required(op, p, "kernel_size", ("stride", "padding", "dilation"))
     convention = A.convention(op, p.get("convention", "torch"))
     axes = _pool_axes(op, fop, sizes, p, convention)
-    canvases = [canvas_axis(a) for a in axes]
-    _check_canvas(op, p, canvases)
-    out_sizes = tuple(a.out_size for a in axes)
-    _frames_check(op, input, out_sizes)
+    canvases = _canvases(op, p, input, axes)
     kernel = tuple(a.kernel for a in axes)
     stride = tuple(a.stride for a in axes)
     pads = tuple(a.pad for a in axes)
@@ -467,7 +437,7 @@ def pool(kind: str, input: Any, **params: Any) -> Animation:
     in_values = out_values = None
     marked = None
     if p["values"]:
-        in_values = _int_values(_rng(p["seed"]), sizes, 0, 10)
+        in_values, _ = _seeded_values(p["seed"], sizes)
         x = in_values[None, None]
         if kind == "max":
             marked_flat, out_values = _max_values(fop, x, axes, convention)
@@ -498,9 +468,8 @@ def pool(kind: str, input: Any, **params: Any) -> Animation:
         in_values,
         out_values,
         None,
-        title=f"{fop}: input {dims(sizes)} -> output {dims(out_sizes)}",
+        name=fop,
         subtitle=_describe(kernel, stride, pads, dilation, convention, extra),
-        input_label=_input_label(canvases, sizes),
         footprint_label="window",
         verb="pools",
         marked=marked,
