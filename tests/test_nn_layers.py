@@ -902,15 +902,6 @@ def test_fresh_batch_norm_state_equals_torch():
 # ---------------------------------------------------------------------------
 
 
-def _deform_conv2d_class():
-    from convscope.nn import conv
-
-    cls = getattr(nn, "DeformConv2d", None) or getattr(conv, "DeformConv2d", None)
-    if cls is None:
-        pytest.skip("convscope.nn.DeformConv2d is not there yet")
-    return cls
-
-
 @pytest.mark.parametrize(
     "kw",
     [dict(), dict(stride=2, padding=1), dict(padding=2, dilation=2, groups=2), dict(bias=False)],
@@ -918,7 +909,7 @@ def _deform_conv2d_class():
 )
 def test_deform_conv2d_with_zero_offsets_is_torch_conv2d(kw):
     """torchvision's parameters (``weight``, ``bias``); zero offsets (and a unit mask): plain Conv2d."""
-    cls = _deform_conv2d_class()
+    cls = nn.DeformConv2d
     x = np.random.default_rng(8).standard_normal((2, 4, 9, 8))
     for dtype in DTYPES:
         tmod, cmod = twin(randomize_(T.Conv2d(4, 6, 3, **kw), 8), cls(4, 6, 3, **kw), dtype)

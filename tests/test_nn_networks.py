@@ -19,6 +19,7 @@ import pytest
 import torch
 
 import convscope.nn as cnn
+from convscope.nn import blocks
 from support import assert_close
 
 TORCH = SimpleNamespace(
@@ -196,7 +197,6 @@ def test_mobilenet_stack_matches_torch(size):
 
 def test_depthwise_separable_block_matches_torch_twin():
     """``blocks.DepthwiseSeparableConv2d``: depthwise, norm, activation, pointwise, as a torch twin."""
-    blocks = pytest.importorskip("convscope.nn.blocks")
 
     class Twin(torch.nn.Module):
         def __init__(self, cin: int, cout: int, stride: int, dilation: int) -> None:
@@ -328,13 +328,6 @@ def torchvision_deeplab_head(in_channels: int, num_classes: int, rates=(6, 12, 1
     return DeepLabHead(in_channels, num_classes, rates)
 
 
-def _blocks():
-    blocks = pytest.importorskip("convscope.nn.blocks")
-    if not hasattr(blocks, "ASPP"):
-        pytest.skip("convscope.nn.blocks.ASPP is not there yet")
-    return blocks
-
-
 def _deeplab_pair(make_ours, in_channels: int = 16, classes: int = 3):
     torch.manual_seed(4)
     tnet = perturb_norms_(torchvision_deeplab_head(in_channels, classes), 4)
@@ -352,7 +345,6 @@ def _deeplab_pair(make_ours, in_channels: int = 16, classes: int = 3):
 @pytest.mark.parametrize("size", [(13, 11), (20, 21)])
 def test_deeplab_head_from_aspp_matches_torchvision_layout(size):
     """``Sequential(ASPP(C, (6, 12, 18), 256), Conv2d 3x3, BN, ReLU, Conv2d 1x1)`` as torchvision's."""
-    blocks = _blocks()
 
     def ours(in_channels, classes):
         return cnn.Sequential(
@@ -368,8 +360,5 @@ def test_deeplab_head_from_aspp_matches_torchvision_layout(size):
 
 
 def test_blocks_deeplab_head_matches_torchvision():
-    blocks = _blocks()
-    if not hasattr(blocks, "DeepLabHead"):
-        pytest.skip("convscope.nn.blocks.DeepLabHead is not there")
     tnet, cnet = _deeplab_pair(lambda c, k: blocks.DeepLabHead(c, k, (6, 12, 18), rng=0))
     assert_eval_matches_torch(tnet, cnet, np.random.default_rng(6).standard_normal((1, 16, 9, 14)))
