@@ -51,7 +51,17 @@ def load_convscope(threads: int) -> SimpleNamespace:
         vjp=vjp if vjp is not None else _missing_vjp,
         nn_lib=_convscope_nn_lib,
         thread_note=thread_note,
+        tf=_convscope_tf(),
     )
+
+
+def _convscope_tf() -> Any:
+    """``convscope.tf`` for the ``tf`` group, or None (its cases then report an error row)."""
+    try:
+        import convscope.tf
+    except ImportError:
+        return None
+    return convscope.tf
 
 
 def _convscope_nn_lib() -> SimpleNamespace:

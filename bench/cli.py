@@ -217,9 +217,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not _env.STATE["preconfigured"]:  # called as a function, not via python -m bench
         _env.preconfigure(["--threads", str(args.threads), "--thread-wait", args.thread_wait])
 
+    from bench import tf_cases
     from bench.cases import CASES, TARGETS
 
-    cases = _selected(CASES, args.only)
+    cases = _selected([*CASES, *tf_cases.CASES], args.only)
     if args.list:
         for c in cases:
             print(f"{c.group:14s} {c.direction:9s} {c.name}")
@@ -255,6 +256,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
+
+    tf_desc = None
+    if any(c.group == tf_cases.GROUP for c in cases):
+        skip = "--self-test has no TensorFlow stand-in" if args.self_test else None
+        if skip is None:
+            try:
+                tf_desc = tf_cases.configure(n)
+            except ImportError as e:
+                skip = f"TensorFlow is not importable ({_short_error(e)})"
+        if skip is not None:
+            print(f"python -m bench: skipping group {tf_cases.GROUP!r}: {skip}", file=sys.stderr)
+            cases = [c for c in cases if c.group != tf_cases.GROUP]
+            if not cases:
+                return 2
 
     limiter = threadpoolctl.threadpool_limits(limits=n)  # noqa: F841  (kept for the whole run)
 
@@ -326,6 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         ("allocator", f"{malloc_desc}; torch mkldnn {'on' if mkldnn else 'off'}"),
         ("load", load_desc),
+        *([("tf group", tf_desc)] if tf_desc else []),
         (
             "method",
             f"interleaved rounds (one call per side, order alternating), "
